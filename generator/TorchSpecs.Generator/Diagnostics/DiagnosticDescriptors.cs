@@ -1,0 +1,81 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace TorchSpecs.Generator.Diagnostics;
+
+/// <summary>
+/// Every diagnostic TorchSpecs reports, one catalog. IDs are stable: TS00xx are problems
+/// of the YAML and of single values, TS01xx problems of shapes and of the table as a
+/// network, TS02xx likely mistakes that still compile. Each ID is documented in
+/// docs/diagnostics.md and tracked in AnalyzerReleases.*.md.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Spec = "TorchSpecs.Spec";
+    private const string Shape = "TorchSpecs.Shape";
+    private const string Usage = "TorchSpecs.Usage";
+    private const string HelpBase = "https://github.com/torchspecs/torchspecs/blob/main/docs/diagnostics.md#";
+
+    private static DiagnosticDescriptor Make(string id, string title, string message, string category,
+        DiagnosticSeverity severity = DiagnosticSeverity.Error) =>
+        new(id, title, message, category, severity, isEnabledByDefault: true,
+            helpLinkUri: HelpBase + id.ToLowerInvariant());
+
+    public static readonly DiagnosticDescriptor YamlSyntax = Make("TS0001",
+        "The spec is not valid YAML", "{0}", Spec);
+    public static readonly DiagnosticDescriptor DuplicateKey = Make("TS0002",
+        "Duplicate key", "Key '{0}' appears twice in the same {1}; keep one", Spec);
+    public static readonly DiagnosticDescriptor WrongValueType = Make("TS0003",
+        "A value has the wrong form", "'{0}' must be {1}, but it is {2}", Spec);
+    public static readonly DiagnosticDescriptor UnknownKey = Make("TS0004",
+        "Unknown key", "Unknown key '{0}' in {1}{2}", Spec);
+    public static readonly DiagnosticDescriptor UnknownLayerType = Make("TS0005",
+        "Unknown layer type", "Unknown layer type '{0}'{1}; the types are {2}", Spec);
+    public static readonly DiagnosticDescriptor MissingKey = Make("TS0006",
+        "A required key is missing", "{0} needs '{1}': {2}", Spec);
+    public static readonly DiagnosticDescriptor InvalidValue = Make("TS0007",
+        "A value is out of range", "'{0}' is {1}, but it must be {2}", Spec);
+    public static readonly DiagnosticDescriptor EmptySpec = Make("TS0008",
+        "The spec is empty", "{0}", Spec);
+    public static readonly DiagnosticDescriptor InvalidName = Make("TS0009",
+        "A name is not a valid C# identifier", "{0} '{1}' cannot be used: {2}", Spec);
+    public static readonly DiagnosticDescriptor DuplicateLayerName = Make("TS0010",
+        "Duplicate layer name", "Layer name '{0}' is already used by row {1}; layer names must be unique in a model", Spec);
+    public static readonly DiagnosticDescriptor DuplicateModelName = Make("TS0011",
+        "Duplicate model name", "Model '{0}' is also defined in {1}; model names must be unique in a project", Spec);
+    public static readonly DiagnosticDescriptor ConflictingKeys = Make("TS0012",
+        "Keys that cannot be used together", "{0}", Spec);
+
+    public static readonly DiagnosticDescriptor OutputMismatch = Make("TS0101",
+        "Documented output differs from the inferred shape", "{0} output is {1} but the table says {2}: {3}{4}", Shape);
+    public static readonly DiagnosticDescriptor NonPositiveOutput = Make("TS0102",
+        "The layer leaves nothing of its input", "{0} output would be {1}: {2}", Shape);
+    public static readonly DiagnosticDescriptor FeatureMapIntoDense = Make("TS0103",
+        "A feature map reaches a layer that needs a flat input", "{0} ({1}) gets a {2} feature map; add a flatten row before it", Shape);
+    public static readonly DiagnosticDescriptor FlatIntoSpatialLayer = Make("TS0104",
+        "A flat tensor reaches a layer that needs a feature map", "{0} ({1}) needs an HxWxC feature map, but its input is already flat ({2})", Shape);
+    public static readonly DiagnosticDescriptor GroupsDoNotDivide = Make("TS0105",
+        "Channels not divisible by groups", "{0} has groups: {1}, which must divide both its {2} input channels and its {3} filters", Shape);
+    public static readonly DiagnosticDescriptor Unsupported = Make("TS0106",
+        "Not supported", "{0}", Shape);
+
+    public static readonly DiagnosticDescriptor SuspiciousValue = Make("TS0201",
+        "A value that is probably a mistake", "{0}", Usage, DiagnosticSeverity.Warning);
+    public static readonly DiagnosticDescriptor SoftmaxNotLast = Make("TS0202",
+        "softmax before the last row", "{0} applies softmax but is not the last row; softmax belongs at the output", Usage, DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor InternalError = Make("TS0900",
+        "TorchSpecs failed on this spec", "TorchSpecs could not process this spec ({0}); please report it with the spec attached", Spec);
+
+    public static readonly ImmutableArray<DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
+        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+        .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+        .ToImmutableArray();
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor Get(string id) => ById[id];
+}

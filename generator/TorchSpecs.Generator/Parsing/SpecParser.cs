@@ -1,0 +1,803 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using Microsoft.CodeAnalysis.CSharp;
+using TorchSpecs.Generator.Diagnostics;
+using TorchSpecs.Generator.Model;
+
+namespace TorchSpecs.Generator.Parsing;
+
+/// <summary>The result of reading one spec file: the spec when it is usable, and what was wrong.</summary>
+internal sealed record ParsedSpec(string FilePath, NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>
+/// Reads one YAML spec (format v1, docs/spec-format.md) into a <see cref="NetworkSpec"/>.
+/// Never throws: every problem becomes a diagnostic at the key or value it is about, and the
+/// rest of the file is still read where it can be.
+/// </summary>
+internal sealed class SpecParser
+{
+    private static readonly string[] TopLevelKeys = { "model", "description", "source", "namespace", "input", "defaults", "layers" };
+
+    private static readonly Dictionary<string, LayerKind> LayerTypes = new(StringComparer.Ordinal)
+    {
+        ["conv"] = LayerKind.Conv, ["maxpool"] = LayerKind.MaxPool, ["avgpool"] = LayerKind.AvgPool,
+        ["adaptive_avgpool"] = LayerKind.AdaptiveAvgPool, ["lrn"] = LayerKind.Lrn, ["batchnorm"] = LayerKind.BatchNorm,
+        ["dropout"] = LayerKind.Dropout, ["flatten"] = LayerKind.Flatten, ["dense"] = LayerKind.Dense,
+        ["zeropad"] = LayerKind.ZeroPad, ["resize"] = LayerKind.Resize, ["activation"] = LayerKind.Activation,
+    };
+
+    private static readonly string[] CommonRowKeys = { "name", "type", "output" };
+
+    /// <summary>The keys each layer type accepts besides name, type and output.</summary>
+    internal static readonly Dictionary<LayerKind, string[]> RowKeys = new()
+    {
+        [LayerKind.Conv] = new[] { "kernel", "filters", "stride", "padding", "groups", "dilation", "activation", "weight_init", "bias_init", "bias" },
+        [LayerKind.MaxPool] = new[] { "kernel", "stride", "padding", "dilation", "ceil" },
+        [LayerKind.AvgPool] = new[] { "kernel", "stride", "padding", "ceil" },
+        [LayerKind.AdaptiveAvgPool] = new[] { "size" },
+        [LayerKind.Lrn] = new[] { "size", "depth_radius", "alpha", "beta", "k" },
+        [LayerKind.BatchNorm] = new[] { "eps", "momentum" },
+        [LayerKind.Dropout] = new[] { "rate" },
+        [LayerKind.Flatten] = Array.Empty<string>(),
+        [LayerKind.Dense] = new[] { "units", "activation", "weight_init", "bias_init", "bias" },
+        [LayerKind.ZeroPad] = new[] { "padding" },
+        [LayerKind.Resize] = new[] { "size" },
+        [LayerKind.Activation] = new[] { "activation" },
+    };
+
+    private static readonly string[] AllRowKeys = CommonRowKeys.Concat(RowKeys.Values.SelectMany(k => k)).Distinct().ToArray();
+
+    private static readonly Dictionary<string, string> DerivedNamePrefix = new(StringComparer.Ordinal)
+    {
+        ["conv"] = "conv", ["maxpool"] = "pool", ["avgpool"] = "avgpool", ["adaptive_avgpool"] = "avgpool",
+        ["lrn"] = "lrn", ["batchnorm"] = "bn", ["dropout"] = "drop", ["flatten"] = "flatten", ["dense"] = "fc",
+        ["zeropad"] = "pad", ["resize"] = "resize", ["activation"] = "act",
+    };
+
+    /// <summary>Names the generated class already uses; a layer property may not take them.</summary>
+    private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
+    {
+        "Info", "Predict", "ResetParameters", "Dispose", "GetType", "ToString", "Equals", "GetHashCode",
+    };
+
+    private readonly string _path;
+    private readonly List<DiagnosticInfo> _diagnostics = new();
+
+    private SpecParser(string path) => _path = path;
+
+    public static ParsedSpec Parse(string path, string? text)
+    {
+        var parser = new SpecParser(path);
+        NetworkSpec? spec;
+        try
+        {
+            spec = parser.ParseFile(text ?? "");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug of ours must not take every model of the build down with it (CS8785).
+            parser.Report(DiagnosticDescriptors.YamlSyntax, LocationInfo.FileStart(path), $"the spec could not be read: {e.GetType().Name}: {e.Message}");
+            spec = null;
+        }
+        var diagnostics = parser._diagnostics.ToEquatableArray();
+        if (diagnostics.Any(d => d.IsError)) spec = null;
+        return new ParsedSpec(path, spec, diagnostics);
+    }
+
+    private NetworkSpec? ParseFile(string text)
+    {
+        if (text.IndexOf('\0') >= 0 || LooksBinary(text))
+        {
+            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "the file is not a YAML text file; a spec is a YAML mapping with model, input and layers");
+            return null;
+        }
+
+        var problems = new List<YamlProblem>();
+        YNode? root = YamlTree.Read(text, problems);
+        foreach (var problem in problems)
+        {
+            var at = Loc(problem.Start, problem.End);
+            if (problem.Kind == "duplicate")
+                Report(DiagnosticDescriptors.DuplicateKey, at, problem.Message, "mapping");
+            else
+                Report(DiagnosticDescriptors.YamlSyntax, at, problem.Message);
+        }
+        if (problems.Any(p => p.Kind == "syntax" || p.Kind == "depth")) return null;
+
+        if (root is null || root is YScalar { IsNull: true })
+        {
+            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "the spec file is empty; a spec is a YAML mapping with model, input and layers");
+            return null;
+        }
+        if (root is not YMapping top)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, Loc(root), "the spec", "a mapping with model, input and layers", root.Describe());
+            return null;
+        }
+
+        var values = ReadKeys(top, TopLevelKeys, "the spec");
+        string? model = ReadModelName(top, values);
+        string? ns = OptionalString(values, "namespace");
+        if (ns is not null && !IsValidNamespace(ns))
+            Report(DiagnosticDescriptors.InvalidName, Loc(values["namespace"]), "namespace", ns, "it must be dotted C# identifiers, such as My.Models");
+        string? description = OptionalString(values, "description");
+        string? source = OptionalString(values, "source");
+
+        Shape? input = null;
+        if (values.TryGetValue("input", out var inputNode))
+            input = ReadShape(inputNode, "input", mustBeMap: true);
+        else
+            Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "input", "the input size as HxWxC, e.g. input: 227x227x3");
+
+        Dictionary<string, YNode> defaults = new(StringComparer.Ordinal);
+        if (values.TryGetValue("defaults", out var defaultsNode))
+        {
+            if (defaultsNode is YMapping defaultsMap)
+                defaults = ReadKeys(defaultsMap, AllRowKeys.Except(CommonRowKeys).ToArray(), "defaults");
+            else if (!(defaultsNode is YScalar { IsNull: true }))
+                Report(DiagnosticDescriptors.WrongValueType, Loc(defaultsNode), "defaults", "a mapping of row keys", defaultsNode.Describe());
+        }
+
+        var layers = new List<LayerSpec>();
+        if (!values.TryGetValue("layers", out var layersNode))
+        {
+            Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "layers", "the list of layer rows");
+        }
+        else if (layersNode is YSequence rows)
+        {
+            if (rows.Items.Count == 0)
+                Report(DiagnosticDescriptors.EmptySpec, Loc(layersNode), "'layers' is empty; a model needs at least one layer row");
+            ReadLayers(rows, defaults, layers);
+        }
+        else if (layersNode is YScalar { IsNull: true })
+        {
+            Report(DiagnosticDescriptors.EmptySpec, Loc(layersNode), "'layers' is empty; a model needs at least one layer row");
+        }
+        else
+        {
+            Report(DiagnosticDescriptors.WrongValueType, Loc(layersNode), "layers", "a list of layer rows", layersNode.Describe());
+        }
+
+        if (model is null || input is null) return null;
+        return new NetworkSpec
+        {
+            FilePath = _path,
+            Model = model,
+            ModelLocation = Loc(values["model"]),
+            Namespace = ns,
+            Description = description,
+            Source = source,
+            Input = input.Value,
+            Layers = layers.ToEquatableArray(),
+        };
+    }
+
+    private string? ReadModelName(YMapping top, Dictionary<string, YNode> values)
+    {
+        if (!values.TryGetValue("model", out var node))
+        {
+            Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "model", "the C# class name of the model, e.g. model: AlexNet");
+            return null;
+        }
+        string? name = RequireString(node, "model");
+        if (name is null) return null;
+        string? problem = IdentifierProblem(name);
+        if (problem is not null)
+        {
+            Report(DiagnosticDescriptors.InvalidName, Loc(node), "Model name", name, problem);
+            return null;
+        }
+        return name;
+    }
+
+    private void ReadLayers(YSequence rows, Dictionary<string, YNode> defaults, List<LayerSpec> layers)
+    {
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        var properties = new Dictionary<string, int>(StringComparer.Ordinal);
+        var typeCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        for (int i = 0; i < rows.Items.Count; i++)
+        {
+            YNode rowNode = rows.Items[i];
+            if (rowNode is not YMapping row)
+            {
+                Report(DiagnosticDescriptors.WrongValueType, Loc(rowNode), $"layers[{i}]", "a mapping such as { name: conv1, type: conv, ... }", rowNode.Describe());
+                continue;
+            }
+            var layer = ReadLayer(row, i, defaults, typeCounts);
+            if (layer is null) continue;
+
+            if (names.TryGetValue(layer.Name, out int previous))
+            {
+                Report(DiagnosticDescriptors.DuplicateLayerName, layer.Location, layer.Name, previous + 1);
+                layer = layer with { IsComplete = false };
+            }
+            else if (properties.TryGetValue(layer.PropertyName, out int clash))
+            {
+                Report(DiagnosticDescriptors.InvalidName, layer.Location, "Layer name", layer.Name,
+                    $"its property name {layer.PropertyName} is also the property of row {clash + 1}; rename one of them");
+                layer = layer with { IsComplete = false };
+            }
+            else
+            {
+                names[layer.Name] = i;
+                properties[layer.PropertyName] = i;
+            }
+            layers.Add(layer);
+        }
+    }
+
+    private LayerSpec? ReadLayer(YMapping row, int index, Dictionary<string, YNode> defaults, Dictionary<string, int> typeCounts)
+    {
+        var rowLocation = Loc(row.Start, row.Start);
+        // The type decides which keys are known, so read it before judging the other keys.
+        var typeEntry = row.Entries.FirstOrDefault(e => e.Key.Value == "type");
+        if (typeEntry.Key is null)
+        {
+            Report(DiagnosticDescriptors.MissingKey, rowLocation, $"Row {index + 1}", "type", $"one of {string.Join(", ", LayerTypes.Keys)}");
+            return null;
+        }
+        string? typeName = RequireString(typeEntry.Value, "type");
+        if (typeName is null) return null;
+        if (!LayerTypes.TryGetValue(typeName, out var kind))
+        {
+            Report(DiagnosticDescriptors.UnknownLayerType, Loc(typeEntry.Value), typeName, DidYouMean(typeName, LayerTypes.Keys), string.Join(", ", LayerTypes.Keys));
+            return null;
+        }
+
+        var allowed = CommonRowKeys.Concat(RowKeys[kind]).ToArray();
+        var values = ReadKeys(row, allowed, $"a {typeName} row", otherwiseKnown: AllRowKeys);
+        foreach (var d in defaults)
+            if (!values.ContainsKey(d.Key) && RowKeys[kind].Contains(d.Key))
+                values[d.Key] = d.Value;
+
+        typeCounts.TryGetValue(typeName, out int count);
+        typeCounts[typeName] = ++count;
+
+        string name = DerivedNamePrefix[typeName] + count.ToString(CultureInfo.InvariantCulture);
+        var complete = true;
+        LocationInfo location = rowLocation;
+        if (values.TryGetValue("name", out var nameNode))
+        {
+            location = Loc(nameNode);
+            string? written = RequireString(nameNode, "name");
+            if (written is null) complete = false;
+            else
+            {
+                string? problem = IdentifierProblem(ToPropertyName(written), isLayer: true);
+                if (problem is not null)
+                {
+                    Report(DiagnosticDescriptors.InvalidName, Loc(nameNode), "Layer name", written, problem);
+                    complete = false;
+                }
+                name = written;
+            }
+        }
+        string what = name;
+
+        var spec = new LayerSpec
+        {
+            Index = index, Name = name, PropertyName = ToPropertyName(name), Kind = kind, Location = location,
+        };
+
+        int before = _diagnostics.Count(d => d.IsError);
+        switch (kind)
+        {
+            case LayerKind.Conv:
+                spec = spec with
+                {
+                    Kernel = RequirePair(values, "kernel", what, "the kernel size, e.g. kernel: 3"),
+                    Filters = RequirePositive(values, "filters", what, "the number of output channels, e.g. filters: 64"),
+                    Stride = OptionalPair(values, "stride") ?? new Pair(1, 1),
+                    Padding = OptionalPadding(values) ?? PaddingSpec.Zero,
+                    Groups = OptionalPositive(values, "groups") ?? 1,
+                    Dilation = OptionalPair(values, "dilation") ?? new Pair(1, 1),
+                    Activation = OptionalActivation(values),
+                    WeightInit = OptionalInit(values),
+                    BiasInit = OptionalDouble(values, "bias_init"),
+                    Bias = OptionalBool(values, "bias") ?? true,
+                };
+                break;
+            case LayerKind.MaxPool:
+            case LayerKind.AvgPool:
+                var kernel = RequirePair(values, "kernel", what, "the pool size, e.g. kernel: 2");
+                spec = spec with
+                {
+                    Kernel = kernel,
+                    Stride = OptionalPair(values, "stride") ?? kernel,
+                    Padding = OptionalPadding(values) ?? PaddingSpec.Zero,
+                    Dilation = OptionalPair(values, "dilation") ?? new Pair(1, 1),
+                    Ceil = OptionalBool(values, "ceil") ?? false,
+                };
+                break;
+            case LayerKind.AdaptiveAvgPool:
+            case LayerKind.Resize:
+                spec = spec with { Size = RequireSize(values, what) };
+                break;
+            case LayerKind.Lrn:
+                spec = ReadLrn(spec, values, what);
+                break;
+            case LayerKind.BatchNorm:
+                spec = spec with { Eps = OptionalDouble(values, "eps", positive: true), Momentum = OptionalDouble(values, "momentum") };
+                if (spec.Momentum is < 0 or > 1)
+                    Report(DiagnosticDescriptors.InvalidValue, Loc(values["momentum"]), "momentum", Num(spec.Momentum.Value), "between 0 and 1 (PyTorch's meaning: the weight of the new batch, default 0.1)");
+                else if (spec.Momentum is > 0.5)
+                    Report(DiagnosticDescriptors.SuspiciousValue, Loc(values["momentum"]),
+                        $"momentum {Num(spec.Momentum.Value)} is PyTorch's weight of the new batch; Keras' momentum {Num(spec.Momentum.Value)} is PyTorch's {Num(1 - spec.Momentum.Value)}");
+                break;
+            case LayerKind.Dropout:
+                var rate = RequireDouble(values, "rate", what, "the drop probability, e.g. rate: 0.5");
+                if (rate is < 0 or >= 1)
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, Loc(values["rate"]), "rate", Num(rate.Value), "at least 0 and below 1");
+                    rate = null;
+                }
+                else if (rate is > 0.9)
+                    Report(DiagnosticDescriptors.SuspiciousValue, Loc(values["rate"]), $"dropout rate {Num(rate.Value)} drops more than 90% of the activations; did you mean {Num(1 - rate.Value)} (the keep probability)?");
+                spec = spec with { Rate = rate };
+                break;
+            case LayerKind.Dense:
+                spec = spec with
+                {
+                    Units = RequirePositive(values, "units", what, "the number of output features, e.g. units: 4096"),
+                    Activation = OptionalActivation(values),
+                    WeightInit = OptionalInit(values),
+                    BiasInit = OptionalDouble(values, "bias_init"),
+                    Bias = OptionalBool(values, "bias") ?? true,
+                };
+                break;
+            case LayerKind.ZeroPad:
+                if (!values.ContainsKey("padding"))
+                    Report(DiagnosticDescriptors.MissingKey, rowLocation, what, "padding", "p, [ph, pw] or [top, bottom, left, right]");
+                var padding = OptionalPadding(values);
+                if (padding is { Mode: not PaddingMode.Explicit })
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, Loc(values["padding"]), "padding", padding.Mode.ToString().ToLowerInvariant(), "explicit sizes for a zeropad row");
+                    padding = null;
+                }
+                spec = spec with { Padding = padding };
+                break;
+            case LayerKind.Activation:
+                if (!values.ContainsKey("activation"))
+                    Report(DiagnosticDescriptors.MissingKey, rowLocation, what, "activation", "relu, tanh, sigmoid or softmax");
+                spec = spec with { Activation = OptionalActivation(values) };
+                break;
+        }
+
+        if (values.TryGetValue("output", out var outputNode))
+            spec = spec with { Output = ReadShape(outputNode, "output", mustBeMap: false), OutputLocation = Loc(outputNode) };
+
+        bool hadErrors = _diagnostics.Count(d => d.IsError) > before;
+        return spec with { IsComplete = complete && !hadErrors };
+    }
+
+    private LayerSpec ReadLrn(LayerSpec spec, Dictionary<string, YNode> values, string what)
+    {
+        bool hasSize = values.ContainsKey("size"), hasRadius = values.ContainsKey("depth_radius");
+        if (hasSize && hasRadius)
+        {
+            Report(DiagnosticDescriptors.ConflictingKeys, Loc(values["depth_radius"]),
+                $"{what} has both 'size' (PyTorch/Caffe: channels in the window, alpha divided by size) and 'depth_radius' (TensorFlow: 2r+1 channels, alpha not divided); keep the one of the framework the table comes from");
+            return spec;
+        }
+        if (!hasSize && !hasRadius)
+        {
+            ReportMissing(values, what, "size", "size: 5 (PyTorch/Caffe convention) or depth_radius: 2 (TensorFlow convention)");
+            return spec;
+        }
+        return spec with
+        {
+            LrnSize = hasSize ? RequirePositive(values, "size", what, "") : null,
+            DepthRadius = hasRadius ? RequireNonNegative(values, "depth_radius") : null,
+            Alpha = OptionalDouble(values, "alpha"),
+            Beta = OptionalDouble(values, "beta"),
+            K = OptionalDouble(values, "k"),
+        };
+    }
+
+    // ---- keys -------------------------------------------------------------------------
+
+    private Dictionary<string, YNode> ReadKeys(YMapping map, string[] allowed, string where, string[]? otherwiseKnown = null)
+    {
+        var values = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        foreach (var entry in map.Entries)
+        {
+            string key = entry.Key.Value;
+            if (allowed.Contains(key))
+            {
+                values[key] = entry.Value;
+                continue;
+            }
+            string hint = otherwiseKnown is not null && otherwiseKnown.Contains(key)
+                ? $"; '{key}' is not a key of this layer type (it takes {string.Join(", ", allowed)})"
+                : DidYouMean(key, allowed);
+            Report(DiagnosticDescriptors.UnknownKey, Loc(entry.Key), key, where, hint);
+        }
+        return values;
+    }
+
+    internal static string DidYouMean(string word, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (var candidate in candidates)
+        {
+            int d = Distance(word.ToLowerInvariant(), candidate);
+            if (d < bestDistance) { best = candidate; bestDistance = d; }
+        }
+        return best is not null && bestDistance <= Math.Max(2, word.Length / 3) ? $" (did you mean '{best}'?)" : "";
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+
+    // ---- values -----------------------------------------------------------------------
+
+    private string? RequireString(YNode node, string key)
+    {
+        if (node is YScalar { IsNull: false } s) return s.Value;
+        Report(DiagnosticDescriptors.WrongValueType, Loc(node), key, "a text value", node.Describe());
+        return null;
+    }
+
+    private string? OptionalString(Dictionary<string, YNode> values, string key)
+        => values.TryGetValue(key, out var node) ? (node is YScalar { IsNull: true } ? null : RequireString(node, key)) : null;
+
+    private long? Integer(YNode node, string key)
+    {
+        if (node is YScalar { IsPlain: true } s && long.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+        {
+            if (value > int.MaxValue || value < int.MinValue)
+            {
+                Report(DiagnosticDescriptors.InvalidValue, Loc(node), key, s.Value, $"at most {int.MaxValue}");
+                return null;
+            }
+            return value;
+        }
+        if (node is YScalar { IsPlain: true } big && big.Value.Length > 0 && big.Value.TrimStart('-', '+').All(char.IsDigit))
+        {
+            Report(DiagnosticDescriptors.InvalidValue, Loc(node), key, big.Value, $"at most {int.MaxValue}");
+            return null;
+        }
+        Report(DiagnosticDescriptors.WrongValueType, Loc(node), key, "a whole number", node.Describe());
+        return null;
+    }
+
+    private int? Positive(YNode node, string key)
+    {
+        long? value = Integer(node, key);
+        if (value is null) return null;
+        if (value <= 0)
+        {
+            Report(DiagnosticDescriptors.InvalidValue, Loc(node), key, value.Value, "a positive whole number");
+            return null;
+        }
+        return (int)value.Value;
+    }
+
+    private int? RequirePositive(Dictionary<string, YNode> values, string key, string what, string help)
+    {
+        if (values.TryGetValue(key, out var node)) return Positive(node, key);
+        ReportMissing(values, what, key, help);
+        return null;
+    }
+
+    private int? OptionalPositive(Dictionary<string, YNode> values, string key)
+        => values.TryGetValue(key, out var node) ? Positive(node, key) : null;
+
+    private int? RequireNonNegative(Dictionary<string, YNode> values, string key)
+    {
+        long? value = Integer(values[key], key);
+        if (value is < 0)
+        {
+            Report(DiagnosticDescriptors.InvalidValue, Loc(values[key]), key, value.Value, "zero or more");
+            return null;
+        }
+        return (int?)value;
+    }
+
+    private double? Double(YNode node, string key)
+    {
+        if (node is YScalar { IsPlain: true } s &&
+            double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) &&
+            !double.IsNaN(value) && !double.IsInfinity(value))
+            return value;
+        Report(DiagnosticDescriptors.WrongValueType, Loc(node), key, "a number", node.Describe());
+        return null;
+    }
+
+    private double? OptionalDouble(Dictionary<string, YNode> values, string key, bool positive = false)
+    {
+        if (!values.TryGetValue(key, out var node)) return null;
+        double? value = Double(node, key);
+        if (positive && value is <= 0)
+        {
+            Report(DiagnosticDescriptors.InvalidValue, Loc(node), key, Num(value.Value), "a positive number");
+            return null;
+        }
+        return value;
+    }
+
+    private double? RequireDouble(Dictionary<string, YNode> values, string key, string what, string help)
+    {
+        if (values.TryGetValue(key, out var node)) return Double(node, key);
+        ReportMissing(values, what, key, help);
+        return null;
+    }
+
+    private bool? OptionalBool(Dictionary<string, YNode> values, string key)
+    {
+        if (!values.TryGetValue(key, out var node)) return null;
+        if (node is YScalar { IsPlain: true } s)
+        {
+            if (s.Value is "true" or "True" or "TRUE") return true;
+            if (s.Value is "false" or "False" or "FALSE") return false;
+        }
+        Report(DiagnosticDescriptors.WrongValueType, Loc(node), key, "true or false", node.Describe());
+        return null;
+    }
+
+    /// <summary>k or [kh, kw].</summary>
+    private Pair? PairValue(YNode node, string key)
+    {
+        if (node is YSequence seq)
+        {
+            if (seq.Items.Count != 2)
+            {
+                Report(DiagnosticDescriptors.WrongValueType, Loc(node), key, "a number or a list of two [height, width]", node.Describe());
+                return null;
+            }
+            int? h = Positive(seq.Items[0], key), w = Positive(seq.Items[1], key);
+            return h is null || w is null ? null : new Pair(h.Value, w.Value);
+        }
+        int? k = Positive(node, key);
+        return k is null ? null : new Pair(k.Value, k.Value);
+    }
+
+    private Pair? RequirePair(Dictionary<string, YNode> values, string key, string what, string help)
+    {
+        if (values.TryGetValue(key, out var node)) return PairValue(node, key);
+        ReportMissing(values, what, key, help);
+        return null;
+    }
+
+    private Pair? OptionalPair(Dictionary<string, YNode> values, string key)
+        => values.TryGetValue(key, out var node) ? PairValue(node, key) : null;
+
+    /// <summary>Target size of resize/adaptive pooling: HxW, n, or [h, w].</summary>
+    private Pair? RequireSize(Dictionary<string, YNode> values, string what)
+    {
+        if (!values.TryGetValue("size", out var node))
+        {
+            ReportMissing(values, what, "size", "the target size as HxW, e.g. size: 6x6");
+            return null;
+        }
+        if (node is YScalar { IsPlain: true } s && s.Value.Contains("x"))
+        {
+            var shape = ReadShapeText(s, "size", 2);
+            return shape is null ? null : new Pair((int)shape[0], (int)shape[1]);
+        }
+        return PairValue(node, "size");
+    }
+
+    private PaddingSpec? OptionalPadding(Dictionary<string, YNode> values)
+    {
+        if (!values.TryGetValue("padding", out var node)) return null;
+        if (node is YScalar s && !s.IsNull && !s.Value.All(c => char.IsDigit(c) || c == '-' || c == '+'))
+        {
+            switch (s.Value)
+            {
+                case "same": return new PaddingSpec(PaddingMode.Same, 0, 0, 0, 0);
+                case "valid": return new PaddingSpec(PaddingMode.Valid, 0, 0, 0, 0);
+                default:
+                    Report(DiagnosticDescriptors.WrongValueType, Loc(node), "padding",
+                        $"a number, [ph, pw], [top, bottom, left, right], same or valid{DidYouMean(s.Value, new[] { "same", "valid" })}", node.Describe());
+                    return null;
+            }
+        }
+        var items = node is YSequence seq ? seq.Items : new[] { node };
+        if (items.Count is not (1 or 2 or 4))
+        {
+            Report(DiagnosticDescriptors.WrongValueType, Loc(node), "padding", "a number, [ph, pw] or [top, bottom, left, right]", node.Describe());
+            return null;
+        }
+        var numbers = new int[items.Count];
+        for (int i = 0; i < items.Count; i++)
+        {
+            long? v = Integer(items[i], "padding");
+            if (v is null) return null;
+            if (v < 0)
+            {
+                Report(DiagnosticDescriptors.InvalidValue, Loc(items[i]), "padding", v.Value, "zero or more");
+                return null;
+            }
+            numbers[i] = (int)v.Value;
+        }
+        return items.Count switch
+        {
+            1 => new PaddingSpec(PaddingMode.Explicit, numbers[0], numbers[0], numbers[0], numbers[0]),
+            2 => new PaddingSpec(PaddingMode.Explicit, numbers[0], numbers[0], numbers[1], numbers[1]),
+            _ => new PaddingSpec(PaddingMode.Explicit, numbers[0], numbers[1], numbers[2], numbers[3]),
+        };
+    }
+
+    private ActivationKind OptionalActivation(Dictionary<string, YNode> values)
+    {
+        if (!values.TryGetValue("activation", out var node)) return ActivationKind.None;
+        if (node is YScalar { IsNull: false } s)
+        {
+            switch (s.Value)
+            {
+                case "relu": return ActivationKind.Relu;
+                case "tanh": return ActivationKind.Tanh;
+                case "sigmoid": return ActivationKind.Sigmoid;
+                case "softmax": return ActivationKind.Softmax;
+                case "none": case "linear": return ActivationKind.None;
+            }
+        }
+        var names = new[] { "relu", "tanh", "sigmoid", "softmax", "none" };
+        Report(DiagnosticDescriptors.WrongValueType, Loc(node), "activation",
+            $"one of {string.Join(", ", names)}{(node is YScalar sc ? DidYouMean(sc.Value, names) : "")}", node.Describe());
+        return ActivationKind.None;
+    }
+
+    private InitSpec OptionalInit(Dictionary<string, YNode> values)
+    {
+        if (!values.TryGetValue("weight_init", out var node)) return InitSpec.Default;
+        const string expected = "normal(mean, std), truncated_normal(mean, std), he, glorot, zeros or default";
+        if (node is YScalar { IsNull: false } s)
+        {
+            string text = s.Value.Replace(" ", "");
+            switch (text)
+            {
+                case "default": return InitSpec.Default;
+                case "he": return new InitSpec(InitKind.He, 0, 0);
+                case "glorot": return new InitSpec(InitKind.Glorot, 0, 0);
+                case "zeros": return new InitSpec(InitKind.Zeros, 0, 0);
+            }
+            int open = text.IndexOf('(');
+            if (open > 0 && text.EndsWith(")", StringComparison.Ordinal))
+            {
+                string fn = text.Substring(0, open);
+                var args = text.Substring(open + 1, text.Length - open - 2).Split(',');
+                if ((fn == "normal" || fn == "truncated_normal") && args.Length == 2 &&
+                    double.TryParse(args[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double mean) &&
+                    double.TryParse(args[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double std))
+                {
+                    if (std <= 0 || double.IsInfinity(std) || double.IsNaN(mean) || double.IsInfinity(mean))
+                    {
+                        Report(DiagnosticDescriptors.InvalidValue, Loc(node), "weight_init", s.Value, "a finite mean and a positive std");
+                        return InitSpec.Default;
+                    }
+                    return new InitSpec(fn == "normal" ? InitKind.Normal : InitKind.TruncatedNormal, mean, std);
+                }
+            }
+        }
+        Report(DiagnosticDescriptors.WrongValueType, Loc(node), "weight_init", expected, node.Describe());
+        return InitSpec.Default;
+    }
+
+    /// <summary>HxWxC (or N when flat is allowed), as text or a plain number.</summary>
+    private Shape? ReadShape(YNode node, string key, bool mustBeMap)
+    {
+        if (node is YScalar { IsPlain: true } s && !s.IsNull)
+        {
+            if (!s.Value.Contains("x"))
+            {
+                if (!mustBeMap)
+                {
+                    long? n = Integer(node, key);
+                    if (n is null) return null;
+                    if (n <= 0) { Report(DiagnosticDescriptors.InvalidValue, Loc(node), key, n.Value, "a positive size"); return null; }
+                    return Shape.Flat(n.Value);
+                }
+            }
+            else
+            {
+                var dims = ReadShapeText(s, key, 3);
+                return dims is null ? null : Shape.Map(dims[0], dims[1], dims[2]);
+            }
+        }
+        Report(DiagnosticDescriptors.WrongValueType, Loc(node), key,
+            mustBeMap ? "a size HxWxC such as 227x227x3" : "a size HxWxC such as 55x55x96, or N after flatten", node.Describe());
+        return null;
+    }
+
+    private long[]? ReadShapeText(YScalar s, string key, int parts)
+    {
+        var pieces = s.Value.Split('x');
+        string form = parts == 3 ? "HxWxC, such as 227x227x3" : "HxW, such as 6x6";
+        if (pieces.Length != parts)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, Loc(s), key, $"a size {form}", s.Describe());
+            return null;
+        }
+        var dims = new long[parts];
+        for (int i = 0; i < parts; i++)
+        {
+            if (!long.TryParse(pieces[i].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out dims[i]))
+            {
+                Report(DiagnosticDescriptors.WrongValueType, Loc(s), key, $"a size {form}", s.Describe());
+                return null;
+            }
+            if (dims[i] <= 0 || dims[i] > int.MaxValue)
+            {
+                Report(DiagnosticDescriptors.InvalidValue, Loc(s), key, s.Value, $"positive sizes of at most {int.MaxValue}");
+                return null;
+            }
+        }
+        return dims;
+    }
+
+    private void ReportMissing(Dictionary<string, YNode> values, string what, string key, string help)
+    {
+        var at = values.TryGetValue("type", out var typeNode) ? Loc(typeNode) : LocationInfo.FileStart(_path);
+        Report(DiagnosticDescriptors.MissingKey, at, what, key, help);
+    }
+
+    // ---- names ------------------------------------------------------------------------
+
+    /// <summary>conv1 → Conv1, block1_conv2 → Block1Conv2, Conv_3_1 → Conv3_1.</summary>
+    internal static string ToPropertyName(string name)
+    {
+        var sb = new StringBuilder();
+        foreach (var part in name.Split(new[] { '_', '-', ' ', '.' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (sb.Length > 0 && char.IsDigit(part[0]) && char.IsDigit(sb[sb.Length - 1])) sb.Append('_');
+            sb.Append(char.ToUpperInvariant(part[0])).Append(part, 1, part.Length - 1);
+        }
+        return sb.ToString();
+    }
+
+    private static string? IdentifierProblem(string identifier, bool isLayer = false)
+    {
+        if (identifier.Length == 0) return "it has no letters; use a name such as conv1";
+        if (!SyntaxFacts.IsValidIdentifier(identifier))
+            return isLayer
+                ? $"its property name '{identifier}' is not a C# identifier; use letters, digits and underscores, starting with a letter"
+                : "it is not a C# identifier; use letters, digits and underscores, starting with a letter";
+        if (SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(identifier) != SyntaxKind.None)
+            return "it is a C# keyword";
+        if (isLayer && ReservedMembers.Contains(identifier))
+            return $"its property name {identifier} is a member every generated model already has";
+        return null;
+    }
+
+    private static bool IsValidNamespace(string ns) =>
+        ns.Split('.').All(p => SyntaxFacts.IsValidIdentifier(p) && SyntaxFacts.GetKeywordKind(p) == SyntaxKind.None);
+
+    private static bool LooksBinary(string text)
+    {
+        int control = 0;
+        int n = Math.Min(text.Length, 4096);
+        for (int i = 0; i < n; i++)
+        {
+            char c = text[i];
+            if (c == '\uFFFD' || (c < 32 && c != '\n' && c != '\r' && c != '\t')) control++;
+        }
+        return n > 0 && control * 10 > n;
+    }
+
+    // ---- reporting --------------------------------------------------------------------
+
+    internal static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private LocationInfo Loc(YNode node) => Loc(node.Start, node.End);
+
+    private LocationInfo Loc(TextMark start, TextMark end) => new(_path, start.Index, Math.Max(0, end.Index - start.Index),
+        start.Line, start.Column, end.Line, end.Column);
+
+    private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo location, params object[] args)
+        => _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, args));
+}

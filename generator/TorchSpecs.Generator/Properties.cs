@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("TorchSpecs.Tests")]
+[assembly: InternalsVisibleTo("TorchSpecs.Benchmarks")]

@@ -1,0 +1,154 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+using TorchSpecs.Generator.Diagnostics;
+using TorchSpecs.Generator.Emit;
+using TorchSpecs.Generator.Inference;
+using TorchSpecs.Generator.Model;
+using TorchSpecs.Generator.Parsing;
+
+namespace TorchSpecs.Generator;
+
+/// <summary>
+/// Compiles every spec (an AdditionalFiles item with TorchSpecsSpec="true") into a TorchSharp
+/// module: parse YAML → spec → shape inference → C#. Each step's value is plain equatable
+/// data, so editing C# or one spec re-runs only what depends on it.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class TorchSpecsGenerator : IIncrementalGenerator
+{
+    public const string Version = "0.1.0";
+    private const string DefaultNamespace = "TorchSpecs.Models";
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var options = context.AnalyzerConfigOptionsProvider
+            .Select((provider, _) => GeneratorOptions.From(provider.GlobalOptions))
+            .WithTrackingName(TrackingNames.Options);
+
+        var results = context.AdditionalTextsProvider
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Where(pair => IsSpec(pair.Right.GetOptions(pair.Left)))
+            .Select((pair, cancellationToken) => SpecParser.Parse(pair.Left.Path, pair.Left.GetText(cancellationToken)?.ToString()))
+            .WithTrackingName(TrackingNames.Parse)
+            .Select((parsed, _) => Infer(parsed))
+            .WithTrackingName(TrackingNames.Infer);
+
+        var all = results.Collect();
+        var duplicates = all.Select((models, _) => FindDuplicates(models));
+
+        context.RegisterSourceOutput(results.Combine(duplicates), static (spc, pair) =>
+        {
+            foreach (var diagnostic in pair.Left.Diagnostics) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+            foreach (var duplicate in pair.Right.Where(d => d.FilePath == pair.Left.FilePath))
+                spc.ReportDiagnostic(duplicate.Diagnostic.ToDiagnostic());
+        });
+
+        context.RegisterSourceOutput(results.Combine(duplicates).Combine(options), static (spc, input) =>
+        {
+            var ((result, duplicateList), opts) = input;
+            if (result.Plan is null || duplicateList.Any(d => d.FilePath == result.FilePath)) return;
+            Guard(spc, result.FilePath, () =>
+            {
+                var (hint, source) = ModelEmitter.Emit(result.Plan, opts.Namespace, opts.Relative(result.FilePath));
+                spc.AddSource(hint, SourceText.From(source, System.Text.Encoding.UTF8));
+            });
+        });
+
+        var catalog = all
+            .Select((models, _) => models
+                .Where(m => m.Plan is not null)
+                .GroupBy(m => m.Plan!.Spec.Model, StringComparer.Ordinal)
+                .Where(g => g.Count() == 1)
+                .Select(g => g.Single().Plan!.Spec)
+                .Select(s => new CatalogEntry(s.Namespace ?? "", s.Model))
+                .ToEquatableArray())
+            .WithTrackingName(TrackingNames.Catalog);
+
+        context.RegisterSourceOutput(catalog.Combine(options), static (spc, pair) =>
+        {
+            var (entries, opts) = pair;
+            var resolved = entries.Select(e => e with { Namespace = e.Namespace.Length == 0 ? opts.Namespace : e.Namespace }).ToEquatableArray();
+            var (hint, source) = CatalogEmitter.Emit(resolved, opts.Namespace);
+            spc.AddSource(hint, SourceText.From(source, System.Text.Encoding.UTF8));
+        });
+    }
+
+    internal static bool IsSpec(AnalyzerConfigOptions fileOptions) =>
+        fileOptions.TryGetValue("build_metadata.AdditionalFiles.TorchSpecsSpec", out var value) &&
+        string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
+
+    internal static InferenceResult Infer(ParsedSpec parsed)
+    {
+        if (parsed.Spec is null)
+            return new InferenceResult(parsed.FilePath, null, null, null, parsed.Diagnostics);
+        try
+        {
+            var inferred = ShapeInference.Run(parsed.Spec);
+            return inferred with
+            {
+                ModelLocation = parsed.Spec.ModelLocation,
+                Diagnostics = parsed.Diagnostics.Concat(inferred.Diagnostics).ToEquatableArray(),
+            };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var error = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(parsed.FilePath), e.GetType().Name + ": " + e.Message);
+            return new InferenceResult(parsed.FilePath, parsed.Spec.Model, null, null, parsed.Diagnostics.Concat(new[] { error }).ToEquatableArray());
+        }
+    }
+
+    /// <summary>Every spec whose model name an earlier spec (in path order) already uses.</summary>
+    internal static EquatableArray<DuplicateModel> FindDuplicates(ImmutableArray<InferenceResult> models)
+    {
+        var first = new Dictionary<string, string>(StringComparer.Ordinal);
+        var duplicates = new List<DuplicateModel>();
+        foreach (var model in models.Where(m => m.ModelName is not null && m.ModelLocation is not null).OrderBy(m => m.FilePath, StringComparer.Ordinal))
+        {
+            if (first.TryGetValue(model.ModelName!, out var firstPath))
+                duplicates.Add(new DuplicateModel(model.FilePath, DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateModelName, model.ModelLocation!, model.ModelName!, Path.GetFileName(firstPath))));
+            else
+                first[model.ModelName!] = model.FilePath;
+        }
+        return duplicates.ToEquatableArray();
+    }
+
+    private static void Guard(SourceProductionContext spc, string path, Action emit)
+    {
+        try { emit(); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            spc.ReportDiagnostic(DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(path), e.GetType().Name + ": " + e.Message).ToDiagnostic());
+        }
+    }
+}
+
+internal sealed record DuplicateModel(string FilePath, DiagnosticInfo Diagnostic);
+
+/// <summary>Build properties the generator reads (CompilerVisibleProperty in TorchSpecs.targets).</summary>
+internal sealed record GeneratorOptions(string Namespace, string ProjectDirectory)
+{
+    public static GeneratorOptions From(AnalyzerConfigOptions options)
+    {
+        string ns = Read(options, "build_property.TorchSpecsNamespace") ?? Read(options, "build_property.RootNamespace") ?? "TorchSpecs.Models";
+        string dir = Read(options, "build_property.projectdir") ?? "";
+        return new GeneratorOptions(ns, dir);
+    }
+
+    private static string? Read(AnalyzerConfigOptions options, string key) =>
+        options.TryGetValue(key, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+
+    /// <summary>The spec's path relative to the project, with forward slashes, for docs and summaries.</summary>
+    public string Relative(string path)
+    {
+        string full = path.Replace('\\', '/');
+        string dir = ProjectDirectory.Replace('\\', '/');
+        if (dir.Length > 0 && !dir.EndsWith("/", StringComparison.Ordinal)) dir += "/";
+        return dir.Length > 0 && full.StartsWith(dir, StringComparison.Ordinal) ? full.Substring(dir.Length) : Path.GetFileName(full);
+    }
+}

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using TorchSpecs;
+
+namespace TorchSpecs.Cli;
+
+/// <summary>The command-line verbs. Each returns 0 on success, 1 when a check fails, 2 on bad input.</summary>
+internal static class Verbs
+{
+    public static Command List(IReadOnlyList<ModelInfo> models)
+    {
+        var command = new Command("list", "Every model: input, output, total parameters and spec file.");
+        command.SetAction(_ =>
+        {
+            Console.Write(ModelList.Format(models));
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Summary(IReadOnlyList<ModelInfo> models)
+    {
+        var model = new Argument<string>("model") { Description = "The model's name (see list)." };
+        var command = new Command("summary", "The Keras-style layer table of a model, from its spec (nothing is built).") { model };
+        command.SetAction(result => WithModel(models, result.GetValue(model)!, info =>
+        {
+            Console.Write(ModelSummary.Format(info));
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Check(IReadOnlyList<ModelInfo> models)
+    {
+        var model = new Argument<string?>("model") { Description = "The model's name (see list).", Arity = ArgumentArity.ZeroOrOne };
+        var all = new Option<bool>("--all") { Description = "Check every model." };
+        var batch = new Option<int>("--batch") { Description = "Images in the random test batch.", DefaultValueFactory = _ => 2 };
+        var command = new Command("check", "Builds the model, runs a forward pass on a random batch and compares every layer's output shape and parameter count with the spec.")
+        {
+            model, all, batch,
+        };
+        command.SetAction(result =>
+        {
+            string? name = result.GetValue(model);
+            bool everyModel = result.GetValue(all);
+            if (everyModel == (name is not null))
+            {
+                Console.Error.WriteLine("check: name one model, or pass --all.");
+                return 2;
+            }
+            var selected = everyModel ? models : null;
+            if (selected is null)
+            {
+                try { selected = new[] { ModelLookup.Find(models, name!) }; }
+                catch (UnknownModelException e) { Console.Error.WriteLine(e.Message); return 2; }
+            }
+            int failed = 0;
+            foreach (var info in selected)
+            {
+                var report = ModelCheck.Run(info, result.GetValue(batch));
+                if (report.Passed)
+                {
+                    Console.WriteLine($"ok    {info.Name}: {info.Layers.Count} layers, output {info.Output}, {ModelSummary.Thousands(report.ParametersElementCount)} parameters, as the spec says");
+                    continue;
+                }
+                failed++;
+                Console.WriteLine($"FAIL  {info.Name} ({info.SpecFile}):");
+                foreach (var problem in report.Problems) Console.WriteLine($"      {problem}");
+            }
+            if (selected.Count > 1) Console.WriteLine($"{selected.Count - failed} of {selected.Count} models match their specs.");
+            return failed == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static int WithModel(IReadOnlyList<ModelInfo> models, string name, Func<ModelInfo, int> action)
+    {
+        ModelInfo info;
+        try { info = ModelLookup.Find(models, name); }
+        catch (UnknownModelException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        return action(info);
+    }
+}
