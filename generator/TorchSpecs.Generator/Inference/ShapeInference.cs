@@ -47,6 +47,10 @@ internal static class ShapeInference
         var diagnostics = new List<DiagnosticInfo>();
         var plans = new List<LayerPlan>();
         Shape? current = spec.Input;
+        // After a mismatch the next row may follow from the documented shape (the row's own
+        // parameters were wrong) or from the inferred one (its documented output was a typo):
+        // whichever the next row agrees with is taken, so one mistake gives one diagnostic.
+        Shape? alternate = null;
         int last = spec.Layers.Count - 1;
 
         foreach (var layer in spec.Layers)
@@ -54,10 +58,18 @@ internal static class ShapeInference
             if (!layer.IsComplete || current is null)
             {
                 current = layer.Output;
+                alternate = null;
                 continue;
             }
-            var step = new Step(spec.FilePath, layer, current.Value, diagnostics);
-            LayerPlan? plan = step.Infer();
+            var attempt = Attempt(spec.FilePath, layer, current.Value);
+            if (alternate is Shape other && !attempt.Agrees)
+            {
+                var second = Attempt(spec.FilePath, layer, other);
+                if (second.Agrees) attempt = second;
+            }
+            alternate = null;
+            diagnostics.AddRange(attempt.Diagnostics);
+            LayerPlan? plan = attempt.Plan;
             if (plan is null)
             {
                 current = layer.Output;
@@ -69,11 +81,13 @@ internal static class ShapeInference
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast, layer.Location, layer.Name));
             plan = plan with { IsFinalSoftmax = softmax && layer.Index == last };
 
-            if (layer.Output is Shape declared && declared != plan.Output)
+            if (!attempt.Agrees)
             {
+                var declared = layer.Output!.Value;
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputMismatch, layer.OutputLocation ?? layer.Location,
-                    layer.Name, plan.Output, declared, step.Arithmetic(declared), step.Hint(declared)));
+                    layer.Name, plan.Output, declared, attempt.Step.Arithmetic(declared), attempt.Step.Hint(declared)));
                 current = declared;
+                alternate = plan.Output;
                 continue;
             }
             plans.Add(plan);
@@ -83,6 +97,19 @@ internal static class ShapeInference
         var result = diagnostics.ToEquatableArray();
         bool failed = diagnostics.Any(d => d.IsError) || plans.Count != spec.Layers.Count;
         return new InferenceResult(spec.FilePath, spec.Model, spec.ModelLocation, failed ? null : new ModelPlan(spec, plans.ToEquatableArray()), result);
+    }
+
+    private sealed record Outcome(Step Step, LayerPlan? Plan, List<DiagnosticInfo> Diagnostics)
+    {
+        /// <summary>The row inferred cleanly and matches its documented output (or documents none).</summary>
+        public bool Agrees => Plan is not null && (Plan.Spec.Output is not Shape declared || declared == Plan.Output);
+    }
+
+    private static Outcome Attempt(string path, LayerSpec layer, Shape input)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        var step = new Step(path, layer, input, diagnostics);
+        return new Outcome(step, step.Infer(), diagnostics);
     }
 
     /// <summary>Output size of a convolution or pooling window along one axis (PyTorch's rule).</summary>
@@ -300,7 +327,7 @@ internal static class ShapeInference
         public string Hint(Shape declared)
         {
             var l = _layer;
-            if (l.Kind is not (LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool) || declared.IsFlat) return "";
+            if (l.Kind != LayerKind.Conv || declared.IsFlat) return "";
             var k = l.Kernel!.Value;
             var s = l.Stride!.Value;
             long inferred = WindowOutput(_in.H, _top, _bottom, k.H, s.H, l.Dilation.H, l.Ceil);

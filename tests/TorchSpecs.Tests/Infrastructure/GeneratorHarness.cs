@@ -1,0 +1,129 @@
+using System.Collections.Immutable;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+using TorchSpecs.Generator;
+
+namespace TorchSpecs.Tests.Infrastructure;
+
+/// <summary>A spec file given to the generator in memory.</summary>
+public sealed class InMemorySpec(string path, string text) : AdditionalText
+{
+    public override string Path { get; } = path;
+    public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text, Encoding.UTF8);
+}
+
+/// <summary>What one generator run produced: the compilation with the generated code, and every diagnostic.</summary>
+public sealed record GeneratorRun(
+    GeneratorDriver Driver,
+    Compilation Output,
+    ImmutableArray<Diagnostic> GeneratorDiagnostics,
+    GeneratorDriverRunResult Result)
+{
+    /// <summary>The compiler's diagnostics on the compilation including the generated code.</summary>
+    public ImmutableArray<Diagnostic> CompilationDiagnostics =>
+        Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
+
+    public string GeneratedSource(string hintNameEnd) =>
+        Result.Results.Single().GeneratedSources.Single(s => s.HintName.EndsWith(hintNameEnd, StringComparison.Ordinal)).SourceText.ToString();
+
+    public IEnumerable<string> HintNames => Result.Results.Single().GeneratedSources.Select(s => s.HintName);
+
+    /// <summary>Runs the same driver again on a changed input (for incremental-caching tests).</summary>
+    public GeneratorRun Rerun(IEnumerable<InMemorySpec>? specs = null, Compilation? compilation = null)
+        => GeneratorHarness.Rerun(this, specs, compilation);
+}
+
+/// <summary>
+/// Runs <see cref="TorchSpecsGenerator"/> through <see cref="CSharpGeneratorDriver"/> on in-memory
+/// specs, with step tracking on, against a compilation that references TorchSharp and the runtime.
+/// </summary>
+public static class GeneratorHarness
+{
+    public const string ProjectDirectory = "/project/";
+    public const string Namespace = "TestModels";
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
+    {
+        var trusted = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(System.IO.Path.PathSeparator);
+        return trusted
+            .Where(p => System.IO.Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || System.IO.Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll")
+            .Append(typeof(TorchSharp.torch).Assembly.Location)
+            .Append(typeof(TorchSpecs.ModelInfo).Assembly.Location)
+            .Distinct()
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToImmutableArray();
+    });
+
+    public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
+
+    public static CSharpCompilation Compilation(params string[] sources) => CSharpCompilation.Create(
+        "TestAssembly",
+        sources.Select(s => CSharpSyntaxTree.ParseText(s, ParseOptions)),
+        References.Value,
+        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    /// <summary>Runs the generator on specs given as (path, YAML) pairs; paths are made absolute under <see cref="ProjectDirectory"/>.</summary>
+    public static GeneratorRun Run(params (string Path, string Yaml)[] specs) =>
+        Run(specs.Select(s => new InMemorySpec(Absolute(s.Path), s.Yaml)), Compilation());
+
+    public static GeneratorRun Run(IEnumerable<InMemorySpec> specs, Compilation compilation, IEnumerable<AdditionalText>? otherFiles = null)
+    {
+        var texts = specs.Cast<AdditionalText>().Concat(otherFiles ?? Enumerable.Empty<AdditionalText>()).ToImmutableArray();
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(
+            new[] { new TorchSpecsGenerator().AsSourceGenerator() },
+            texts,
+            ParseOptions,
+            new OptionsProvider(texts.OfType<InMemorySpec>().Select(s => s.Path)),
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        return Execute(driver, compilation);
+    }
+
+    internal static GeneratorRun Rerun(GeneratorRun previous, IEnumerable<InMemorySpec>? specs, Compilation? compilation)
+    {
+        var driver = previous.Driver;
+        if (specs is not null)
+        {
+            var list = specs.ToImmutableArray();
+            driver = driver.ReplaceAdditionalTexts(list.Cast<AdditionalText>().ToImmutableArray())
+                           .WithUpdatedAnalyzerConfigOptions(new OptionsProvider(list.Select(s => s.Path)));
+        }
+        return Execute(driver, compilation ?? previous.Output.RemoveAllSyntaxTrees().AddSyntaxTrees(
+            previous.Output.SyntaxTrees.Take(previous.Output.SyntaxTrees.Count() - previous.Result.GeneratedTrees.Length)));
+    }
+
+    private static GeneratorRun Execute(GeneratorDriver driver, Compilation compilation)
+    {
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        var result = driver.GetRunResult();
+        return new GeneratorRun(driver, output, result.Diagnostics, result);
+    }
+
+    public static string Absolute(string path) => path.StartsWith('/') ? path : ProjectDirectory + path;
+
+    /// <summary>Build properties and the TorchSpecsSpec metadata, as TorchSpecs.targets sets them.</summary>
+    private sealed class OptionsProvider(IEnumerable<string> specPaths) : AnalyzerConfigOptionsProvider
+    {
+        private readonly HashSet<string> _specs = new(specPaths, StringComparer.Ordinal);
+
+        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(new Dictionary<string, string>
+        {
+            ["build_property.RootNamespace"] = Namespace,
+            ["build_property.projectdir"] = ProjectDirectory,
+        });
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => _specs.Contains(textFile.Path)
+            ? new Options(new Dictionary<string, string> { ["build_metadata.AdditionalFiles.TorchSpecsSpec"] = "true" })
+            : Options.Empty;
+    }
+
+    private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+    {
+        public static readonly Options Empty = new(new Dictionary<string, string>());
+        public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+    }
+}
