@@ -31,12 +31,20 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
             .Select((provider, _) => GeneratorOptions.From(provider.GlobalOptions))
             .WithTrackingName(TrackingNames.Options);
 
-        var results = context.AdditionalTextsProvider
+        var files = context.AdditionalTextsProvider
             .Combine(context.AnalyzerConfigOptionsProvider)
             .Where(pair => IsSpec(pair.Right.GetOptions(pair.Left)))
-            .Select((pair, cancellationToken) => SpecParser.Parse(pair.Left.Path, pair.Left.GetText(cancellationToken)?.ToString()))
-            .WithTrackingName(TrackingNames.Parse)
-            .Select((parsed, _) => Infer(parsed))
+            .Select((pair, cancellationToken) => SpecFamily.Read(pair.Left.Path, pair.Left.GetText(cancellationToken)?.ToString()))
+            .WithTrackingName(TrackingNames.Parse);
+
+        // base: reaches across files: every spec sees the headers of all specs, and a spec
+        // without family keys resolves to its own parse, equal to the last one when it is unchanged.
+        var headers = files.Select((file, _) => file.Source).Collect();
+        var results = files
+            .Combine(headers)
+            .Select((pair, _) => SpecFamily.Resolve(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.Resolve)
+            .Select((resolved, _) => Infer(resolved))
             .WithTrackingName(TrackingNames.Infer);
 
         var all = results.Collect();
@@ -82,6 +90,22 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
     internal static bool IsSpec(AnalyzerConfigOptions fileOptions) =>
         fileOptions.TryGetValue("build_metadata.AdditionalFiles.TorchSpecsSpec", out var value) &&
         string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Infers a resolved spec. A shape problem in a row the spec inherits (its place is in the
+    /// base's file) is reported at this spec's base: line, since this spec's changes caused it.
+    /// </summary>
+    internal static InferenceResult Infer(ResolvedSpec resolved)
+    {
+        var result = Infer(resolved.Parsed);
+        if (resolved.BaseLocation is null || result.Diagnostics.All(d => d.Location.FilePath == result.FilePath)) return result;
+        return result with
+        {
+            Diagnostics = result.Diagnostics
+                .Select(d => d.Location.FilePath == result.FilePath ? d : d with { Location = resolved.BaseLocation })
+                .ToEquatableArray(),
+        };
+    }
 
     internal static InferenceResult Infer(ParsedSpec parsed)
     {

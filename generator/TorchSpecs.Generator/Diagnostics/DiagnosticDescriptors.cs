@@ -47,6 +47,14 @@ internal static class DiagnosticDescriptors
         "Duplicate model name", "Model '{0}' is also defined in {1}; model names must be unique in a project", Spec);
     public static readonly DiagnosticDescriptor ConflictingKeys = Make("TS0012",
         "Keys that cannot be used together", "{0}", Spec);
+    public static readonly DiagnosticDescriptor UnknownBase = Make("TS0013",
+        "Unknown base model", "No spec in this project defines model '{0}'{1}; base: names the model of another spec", Spec);
+    public static readonly DiagnosticDescriptor BaseCycle = Make("TS0014",
+        "Base models form a cycle", "Model '{0}' is built on itself: {1}; one spec of the cycle must write its table out", Spec);
+    public static readonly DiagnosticDescriptor UnknownRow = Make("TS0015",
+        "No such row in the base table", "There is no row '{0}' in the table of {1} to {2}{3}", Spec);
+    public static readonly DiagnosticDescriptor BaseHasErrors = Make("TS0016",
+        "The base model has errors", "Base model '{0}' has errors (in {1}); fix them there first", Spec);
 
     public static readonly DiagnosticDescriptor OutputMismatch = Make("TS0101",
         "Documented output differs from the inferred shape", "{0} output is {1} but the table says {2}: {3}{4}", Shape);

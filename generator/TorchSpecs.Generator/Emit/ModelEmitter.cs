@@ -36,6 +36,7 @@ internal static class ModelEmitter
         WriteResetParameters(w, plan);
         WriteForward(w, plan);
         WritePredict(w, plan);
+        WriteLoadWeights(w, plan);
         WriteInfo(w, plan, specFile);
 
         w.Close();
@@ -305,6 +306,19 @@ internal static class ModelEmitter
          .Line();
     }
 
+    private static void WriteLoadWeights(CodeWriter w, ModelPlan plan)
+    {
+        bool torchNames = plan.Layers.Any(l => l.Spec.TorchName is not null);
+        w.Line("/// <summary>")
+         .Line("/// Loads a state dict saved in TorchSharp's exchange format (the exportsd.py convention). Keys are")
+         .Line("/// this model's row names (<c>conv1.weight</c>)" + (torchNames ? " or the rows' PyTorch names (<c>torch_name</c>, e.g. <c>features.0.weight</c>)" : "") + ".")
+         .Line("/// With <paramref name=\"strict\"/> every tensor of the model must be in the file and nothing else; a mis-shaped tensor is always an error.")
+         .Line("/// </summary>")
+         .Line("/// <exception cref=\"global::TorchSpecs.WeightsMismatchException\">The file does not fit the model; the message names the first tensor that does not.</exception>")
+         .Line("public void LoadWeights(string path, bool strict = true) => global::TorchSpecs.ModelWeights.Load(this, Info, path, strict);")
+         .Line();
+    }
+
     private static void WriteInfo(CodeWriter w, ModelPlan plan, string specFile)
     {
         var spec = plan.Spec;
@@ -323,7 +337,7 @@ internal static class ModelEmitter
             w.Line($"        new({CodeWriter.Str(l.Name)}, {CodeWriter.Str(l.PropertyName)}, global::TorchSpecs.LayerKind.{l.Kind}, " +
                    $"{ShapeLiteral(layer.Output)}, TrainableParams: {CodeWriter.Int(layer.TrainableParams)}, NonTrainableParams: {CodeWriter.Int(layer.NonTrainableParams)}, " +
                    $"MultiplyAdds: {CodeWriter.Int(layer.MultiplyAdds)}, Activation: {CodeWriter.Str(l.Activation == ActivationKind.None ? null : l.Activation.ToString().ToLowerInvariant())}, " +
-                   $"Description: {CodeWriter.Str(Describe(layer))}),");
+                   $"Description: {CodeWriter.Str(Describe(layer))}{(l.TorchName is null ? "" : $", TorchName: {CodeWriter.Str(l.TorchName)}")}),");
         }
         w.Line("    },")
          .Line($"    create: static (device, dtype) => new {spec.Model}(device, dtype));");

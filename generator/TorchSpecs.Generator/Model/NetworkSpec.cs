@@ -69,6 +69,8 @@ internal sealed record LayerSpec
     public bool Bias { get; init; } = true;
     public Shape? Output { get; init; }
     public LocationInfo? OutputLocation { get; init; }
+    /// <summary>The row's module path in a PyTorch state_dict (torch_name), e.g. features.0.</summary>
+    public string? TorchName { get; init; }
     /// <summary>False when the row had an error that leaves it unusable for inference.</summary>
     public bool IsComplete { get; init; } = true;
 }

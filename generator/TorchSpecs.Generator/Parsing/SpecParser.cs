@@ -17,9 +17,9 @@ internal sealed record ParsedSpec(string FilePath, NetworkSpec? Spec, EquatableA
 /// Never throws: every problem becomes a diagnostic at the key or value it is about, and the
 /// rest of the file is still read where it can be.
 /// </summary>
-internal sealed class SpecParser
+internal sealed partial class SpecParser
 {
-    private static readonly string[] TopLevelKeys = { "model", "description", "source", "namespace", "input", "defaults", "layers" };
+    private static readonly string[] TopLevelKeys = { "model", "description", "source", "namespace", "input", "defaults", "layers", "base", "batchnorm" };
 
     private static readonly Dictionary<string, LayerKind> LayerTypes = new(StringComparer.Ordinal)
     {
@@ -29,7 +29,7 @@ internal sealed class SpecParser
         ["zeropad"] = LayerKind.ZeroPad, ["resize"] = LayerKind.Resize, ["activation"] = LayerKind.Activation,
     };
 
-    private static readonly string[] CommonRowKeys = { "name", "type", "output" };
+    private static readonly string[] CommonRowKeys = { "name", "type", "output", "torch_name" };
 
     /// <summary>The keys each layer type accepts besides name, type and output.</summary>
     internal static readonly Dictionary<LayerKind, string[]> RowKeys = new()
@@ -39,7 +39,7 @@ internal sealed class SpecParser
         [LayerKind.AvgPool] = new[] { "kernel", "stride", "padding", "ceil" },
         [LayerKind.AdaptiveAvgPool] = new[] { "size" },
         [LayerKind.Lrn] = new[] { "size", "depth_radius", "alpha", "beta", "k" },
-        [LayerKind.BatchNorm] = new[] { "eps", "momentum" },
+        [LayerKind.BatchNorm] = new[] { "eps", "momentum", "activation" },
         [LayerKind.Dropout] = new[] { "rate" },
         [LayerKind.Flatten] = Array.Empty<string>(),
         [LayerKind.Dense] = new[] { "units", "activation", "weight_init", "bias_init", "bias" },
@@ -60,7 +60,7 @@ internal sealed class SpecParser
     /// <summary>Names the generated class already uses; a layer property may not take them.</summary>
     private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
     {
-        "Info", "Predict", "ResetParameters", "Dispose", "GetType", "ToString", "Equals", "GetHashCode",
+        "Info", "Predict", "ResetParameters", "LoadWeights", "Dispose", "GetType", "ToString", "Equals", "GetHashCode",
     };
 
     private readonly string _path;
@@ -232,7 +232,7 @@ internal sealed class SpecParser
 
     private LayerSpec? ReadLayer(YMapping row, int index, Dictionary<string, YNode> defaults, Dictionary<string, int> typeCounts)
     {
-        var rowLocation = Loc(row.Start, row.Start);
+        var rowLocation = Loc(row.Start, row.Start, PathOf(row));
         // The type decides which keys are known, so read it before judging the other keys.
         var typeEntry = row.Entries.FirstOrDefault(e => e.Key.Value == "type");
         if (typeEntry.Key is null)
@@ -321,7 +321,7 @@ internal sealed class SpecParser
                 spec = ReadLrn(spec, values, what);
                 break;
             case LayerKind.BatchNorm:
-                spec = spec with { Eps = OptionalDouble(values, "eps", positive: true), Momentum = OptionalDouble(values, "momentum") };
+                spec = spec with { Eps = OptionalDouble(values, "eps", positive: true), Momentum = OptionalDouble(values, "momentum"), Activation = OptionalActivation(values) };
                 if (spec.Momentum is < 0 or > 1)
                     Report(DiagnosticDescriptors.InvalidValue, Loc(values["momentum"]), "momentum", Num(spec.Momentum.Value), "between 0 and 1 (PyTorch's meaning: the weight of the new batch, default 0.1)");
                 else if (spec.Momentum is > 0.5)
@@ -367,6 +367,8 @@ internal sealed class SpecParser
                 break;
         }
 
+        if (values.TryGetValue("torch_name", out var torchNameNode))
+            spec = spec with { TorchName = ReadTorchName(torchNameNode) };
         if (values.TryGetValue("output", out var outputNode))
             spec = spec with { Output = ReadShape(outputNode, "output", mustBeMap: false), OutputLocation = Loc(outputNode) };
 
@@ -793,9 +795,9 @@ internal sealed class SpecParser
 
     internal static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    private LocationInfo Loc(YNode node) => Loc(node.Start, node.End);
+    private LocationInfo Loc(YNode node) => Loc(node.Start, node.End, PathOf(node));
 
-    private LocationInfo Loc(TextMark start, TextMark end) => new(_path, start.Index, Math.Max(0, end.Index - start.Index),
+    private LocationInfo Loc(TextMark start, TextMark end, string? path = null) => new(path ?? _path, start.Index, Math.Max(0, end.Index - start.Index),
         start.Line, start.Column, end.Line, end.Column);
 
     private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo location, params object[] args)

@@ -16,9 +16,10 @@ public enum LayerKind { Conv, MaxPool, AvgPool, AdaptiveAvgPool, Lrn, BatchNorm,
 /// <param name="MultiplyAdds">Multiply-accumulate operations for one image.</param>
 /// <param name="Activation">The activation folded into the row, or null.</param>
 /// <param name="Description">The row in words: "conv 11x11, 96 filters, stride 4, relu".</param>
+/// <param name="TorchName">The row's module path in a PyTorch state dict (the spec's <c>torch_name</c>, e.g. <c>features.0</c>), or null.</param>
 public sealed record LayerInfo(
     string Name, string Property, LayerKind Kind, TensorShape Output,
-    long TrainableParams, long NonTrainableParams, long MultiplyAdds, string? Activation, string Description)
+    long TrainableParams, long NonTrainableParams, long MultiplyAdds, string? Activation, string Description, string? TorchName = null)
 {
     public long TotalParams => TrainableParams + NonTrainableParams;
 

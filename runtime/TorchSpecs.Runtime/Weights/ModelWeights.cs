@@ -1,0 +1,127 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchSpecs;
+
+/// <summary>A weights file that does not fit the model. The message names the first tensor that does not fit.</summary>
+public sealed class WeightsMismatchException(string message, IReadOnlyList<string> problems) : Exception(message)
+{
+    /// <summary>Every problem found, in file order, missing tensors last.</summary>
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
+
+/// <summary>
+/// Loads and saves a generated model's weights in TorchSharp's exchange format
+/// (<see cref="StateDictFile"/>). A file's keys may be the model's own (<c>conv1.weight</c>, the
+/// row name) or PyTorch's (<c>features.0.weight</c>) for rows whose spec gives a
+/// <c>torch_name</c>: a key whose module path is a row's torch_name is read as that row's.
+/// </summary>
+public static class ModelWeights
+{
+    /// <summary>Copies every tensor of the file into <paramref name="module"/>; returns how many were loaded.</summary>
+    /// <param name="module">A module generated for <paramref name="model"/>.</param>
+    /// <param name="model">Its static description (the generated class's <c>Info</c>), whose rows give the torch names.</param>
+    /// <param name="path">A file in TorchSharp's exchange format.</param>
+    /// <param name="strict">Every tensor of the model must be in the file, and the file may hold no other. Shapes must match either way.</param>
+    /// <param name="torchNames">More PyTorch module paths and the rows they are (<c>["features.0"] = "conv1_1"</c>), for rows the spec gives no torch_name.</param>
+    public static int Load(nn.Module module, ModelInfo model, string path, bool strict = true, IReadOnlyDictionary<string, string>? torchNames = null)
+    {
+        var stored = StateDictFile.Read(path);
+        var target = module.state_dict();
+        var problems = new List<string>();
+        var plan = new List<(string Key, StoredTensor Value)>();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        foreach (var tensor in stored)
+        {
+            string key = ModelKey(tensor.Key, model, target, torchNames);
+            string named = key == tensor.Key ? $"'{key}'" : $"'{key}' (file key '{tensor.Key}')";
+            if (seen.TryGetValue(key, out var first))
+            {
+                problems.Add($"{named} is in the file twice (also as '{first}')");
+                continue;
+            }
+            seen[key] = tensor.Key;
+            if (!target.TryGetValue(key, out var into))
+            {
+                if (strict) problems.Add($"unexpected tensor {named}: the model has no such parameter or buffer{Hint(tensor.Key, model)}");
+                continue;
+            }
+            if (!into.shape.SequenceEqual(tensor.Shape))
+            {
+                problems.Add($"tensor {named} has shape {tensor.ShapeText} in the file but {StateDictFile.FormatShape(into.shape)} in {model.Name}");
+                continue;
+            }
+            if (into.dtype != tensor.Type && !(into.is_floating_point() && IsFloating(tensor.Type)))
+            {
+                problems.Add($"tensor {named} holds {tensor.Type} in the file but {into.dtype} in {model.Name}");
+                continue;
+            }
+            plan.Add((key, tensor));
+        }
+        if (strict)
+        {
+            foreach (var key in target.Keys.Where(k => !seen.ContainsKey(k)))
+            {
+                string? torch = TorchKey(key, model);
+                problems.Add($"missing tensor '{key}'{(torch is null ? "" : $" (PyTorch name '{torch}')")}: the file does not hold it");
+            }
+        }
+        if (problems.Count > 0)
+        {
+            string more = problems.Count > 1 ? $" (and {problems.Count - 1} more problem{(problems.Count > 2 ? "s" : "")})" : "";
+            throw new WeightsMismatchException($"{Path.GetFileName(path)} does not fit {model.Name}: {problems[0]}{more}", problems);
+        }
+
+        using (no_grad())
+        {
+            foreach (var (key, value) in plan)
+            {
+                using var source = value.ToTensor();
+                target[key].copy_(source);
+            }
+        }
+        return plan.Count;
+    }
+
+    /// <summary>Saves the module's state dict; with <paramref name="torchNames"/>, rows with a torch_name are saved under it.</summary>
+    public static void Save(nn.Module module, ModelInfo model, string path, bool torchNames = false)
+    {
+        var entries = module.state_dict().Select(e => (torchNames ? TorchKey(e.Key, model) ?? e.Key : e.Key, e.Value));
+        StateDictFile.Write(path, entries);
+    }
+
+    /// <summary>The model's key for a file key: itself when the model has it, else mapped through the rows' torch names.</summary>
+    internal static string ModelKey(string fileKey, ModelInfo model, IReadOnlyDictionary<string, Tensor> target, IReadOnlyDictionary<string, string>? torchNames = null)
+    {
+        if (target.ContainsKey(fileKey)) return fileKey;
+        int dot = fileKey.LastIndexOf('.');
+        if (torchNames is not null && dot > 0 && torchNames.TryGetValue(fileKey.Substring(0, dot), out var row))
+            return row + fileKey.Substring(dot);
+        foreach (var layer in model.Layers)
+        {
+            if (layer.TorchName is string torch && fileKey.Length > torch.Length && fileKey.StartsWith(torch, StringComparison.Ordinal) && fileKey[torch.Length] == '.')
+                return layer.Name + fileKey.Substring(torch.Length);
+        }
+        return fileKey;
+    }
+
+    internal static string? TorchKey(string modelKey, ModelInfo model)
+    {
+        foreach (var layer in model.Layers)
+        {
+            if (layer.TorchName is string torch && modelKey.StartsWith(layer.Name + ".", StringComparison.Ordinal))
+                return torch + modelKey.Substring(layer.Name.Length);
+        }
+        return null;
+    }
+
+    private static string Hint(string fileKey, ModelInfo model)
+    {
+        if (model.Layers.Any(l => l.TorchName is not null) || !fileKey.Contains('.')) return "";
+        return $"; {model.Name}'s rows have no torch_name, so PyTorch keys are not mapped (see docs/spec-format.md, torch_name)";
+    }
+
+    private static bool IsFloating(ScalarType type) =>
+        type is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
+}
