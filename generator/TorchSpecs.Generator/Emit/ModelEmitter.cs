@@ -315,7 +315,8 @@ internal static class ModelEmitter
          .Line("/// With <paramref name=\"strict\"/> every tensor of the model must be in the file and nothing else; a mis-shaped tensor is always an error.")
          .Line("/// </summary>")
          .Line("/// <exception cref=\"global::TorchSpecs.WeightsMismatchException\">The file does not fit the model; the message names the first tensor that does not.</exception>")
-         .Line("public void LoadWeights(string path, bool strict = true) => global::TorchSpecs.ModelWeights.Load(this, Info, path, strict);")
+         .Line("/// <returns>The number of tensors loaded.</returns>")
+         .Line("public int LoadWeights(string path, bool strict = true) => global::TorchSpecs.ModelWeights.Load(this, Info, path, strict);")
          .Line();
     }
 

@@ -59,6 +59,15 @@ internal static class SpecFamily
             chain.Insert(0, next);
             current = next;
         }
+        if (chain.Count > 1)
+        {
+            // The base must stand on its own, shapes included: its problems are its file's to report,
+            // and here they are one TS0016 rather than a copy of each.
+            var baseSpec = TorchSpecsGenerator.Infer(SpecParser.ParseFamily(chain.Take(chain.Count - 1).ToList()));
+            var broken = baseSpec.Diagnostics.FirstOrDefault(d => d.IsError);
+            if (broken is not null)
+                return Fail(self, DiagnosticInfo.Create(DiagnosticDescriptors.BaseHasErrors, self.BaseLocation!, self.Base!, Path.GetFileName(broken.Location.FilePath)));
+        }
         return new ResolvedSpec(SpecParser.ParseFamily(chain), self.Base, self.BaseLocation);
     }
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Writes a torchvision model's state_dict in TorchSharp's exchange format (the exportsd.py
+convention), plus a probe file holding one input batch and the model's output for it in eval mode.
+
+    export_torchvision.py alexnet weights.dat probe.dat [seed]
+
+The model is built with random weights (weights=None: nothing is downloaded), seeded, so a test
+can load the weights into the generated TorchSpecs model and compare its output with the probe's.
+Format: LEB128 count; per entry LEB128 key length, UTF-8 key, LEB128 ScalarType code, LEB128
+number of dimensions, LEB128 dimensions, raw little-endian values.
+"""
+import sys
+
+import torch
+import torchvision
+
+CODES = {torch.uint8: 0, torch.int8: 1, torch.int16: 2, torch.int32: 3, torch.int64: 4,
+         torch.float16: 5, torch.float32: 6, torch.float64: 7, torch.bool: 11, torch.bfloat16: 15}
+
+
+def leb128(value):
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def write(path, tensors):
+    with open(path, "wb") as f:
+        f.write(leb128(len(tensors)))
+        for key, t in tensors.items():
+            encoded = key.encode("utf-8")
+            f.write(leb128(len(encoded)))
+            f.write(encoded)
+            f.write(leb128(CODES[t.dtype]))
+            f.write(leb128(t.dim()))
+            for d in t.shape:
+                f.write(leb128(d))
+            f.write(t.detach().cpu().contiguous().numpy().tobytes())
+
+
+def main():
+    name, weights_path, probe_path = sys.argv[1:4]
+    seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    torch.manual_seed(seed)
+    model = getattr(torchvision.models, name)(weights=None).eval()
+    write(weights_path, model.state_dict())
+    size = 224
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        y = model(x)
+    write(probe_path, {"input": x, "output": y})
+    print(f"{name}: {len(model.state_dict())} tensors, "
+          f"{sum(p.numel() for p in model.parameters())} parameters")
+
+
+if __name__ == "__main__":
+    main()
