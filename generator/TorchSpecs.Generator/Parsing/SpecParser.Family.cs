@@ -49,7 +49,8 @@ internal sealed partial class SpecParser
                             break;
                         case "base":
                             family = true;
-                            baseLocation = new SpecParser(path).Loc(entry.Value);
+                            var v = entry.Value;
+                            baseLocation = new LocationInfo(path, v.Start.Index, Math.Max(0, v.End.Index - v.Start.Index), v.Start.Line, v.Start.Column, v.End.Line, v.End.Column);
                             if (entry.Value is YScalar { IsNull: false } b) baseName = b.Value;
                             break;
                         case "batchnorm":
