@@ -2,7 +2,7 @@
 """Writes a torchvision model's state_dict in TorchSharp's exchange format (the exportsd.py
 convention), plus a probe file holding one input batch and the model's output for it in eval mode.
 
-    export_torchvision.py alexnet weights.dat probe.dat [seed]
+    export_torchvision.py alexnet weights.dat probe.dat [seed] [size]
 
 The model is built with random weights (weights=None: nothing is downloaded), seeded, so a test
 can load the weights into the generated TorchSpecs model and compare its output with the probe's.
@@ -47,10 +47,17 @@ def write(path, tensors):
 def main():
     name, weights_path, probe_path = sys.argv[1:4]
     seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    size = int(sys.argv[5]) if len(sys.argv) > 5 else 224
     torch.manual_seed(seed)
     model = getattr(torchvision.models, name)(weights=None).eval()
+    with torch.no_grad():  # random running statistics, so batch norm is not an identity
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
     write(weights_path, model.state_dict())
-    size = 224
     x = torch.randn(2, 3, size, size)
     with torch.no_grad():
         y = model(x)

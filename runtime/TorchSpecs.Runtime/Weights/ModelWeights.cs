@@ -91,6 +91,39 @@ public static class ModelWeights
         StateDictFile.Write(path, entries);
     }
 
+    /// <summary>
+    /// The module paths torchvision's AlexNet and VGG give this table's rows: rows up to the adaptive
+    /// pool are <c>features.i</c>, counting one module per row and one more for an activation the row
+    /// folds in (the ReLU after a conv is its own module there); the adaptive pool is <c>avgpool</c>;
+    /// flatten is a function, and the rows after it are <c>classifier.i</c>, counted the same way.
+    /// Pass the result as <c>torchNames</c> to <see cref="Load"/> to read a torchvision state dict.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> TorchvisionNames(ModelInfo model)
+    {
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        string part = "features";
+        int index = 0;
+        foreach (var layer in model.Layers)
+        {
+            if (layer.Kind == LayerKind.AdaptiveAvgPool && part == "features")
+            {
+                names["avgpool"] = layer.Name;
+                part = "";
+                continue;
+            }
+            if (layer.Kind == LayerKind.Flatten)
+            {
+                part = "classifier";
+                index = 0;
+                continue;
+            }
+            if (part.Length == 0) throw new ArgumentException($"{model.Name}: row {layer.Name} sits between the adaptive pool and flatten, where torchvision has no module", nameof(model));
+            names[$"{part}.{index++}"] = layer.Name;
+            if (layer.Activation is not null && layer.Kind != LayerKind.Activation) index++;
+        }
+        return names;
+    }
+
     /// <summary>The model's key for a file key: itself when the model has it, else mapped through the rows' torch names.</summary>
     internal static string ModelKey(string fileKey, ModelInfo model, IReadOnlyDictionary<string, Tensor> target, IReadOnlyDictionary<string, string>? torchNames = null)
     {
