@@ -142,6 +142,49 @@ public class FamilyExpansionTests
     }
 
     [Fact]
+    public void PipelineValuesHoldNoYamlOrRoslynObjects()
+    {
+        const string derived = """
+            model: Derived
+            base: Small
+            batchnorm: after_conv
+            layers:
+              - { after: conv1, name: conv2, type: conv, kernel: 3, filters: 4, padding: 1, output: 8x8x4 }
+            """;
+        var run = GeneratorHarness.Run(("specs/small.yaml", Base), ("specs/derived.yaml", derived));
+        Assert.Empty(run.GeneratorDiagnostics);
+        var steps = run.Result.Results.Single().TrackedSteps;
+        int walked = 0;
+        foreach (var name in new[] { TrackingNames.Parse, TrackingNames.Resolve, TrackingNames.Infer })
+            foreach (var step in steps[name])
+                foreach (var (value, _) in step.Outputs)
+                {
+                    Walk(value, new HashSet<object>(ReferenceEqualityComparer.Instance));
+                    walked++;
+                }
+        Assert.Equal(6, walked);
+    }
+
+    private static void Walk(object? value, HashSet<object> seen)
+    {
+        if (value is null or string or Enum || value.GetType().IsPrimitive) return;
+        var type = value.GetType();
+        Assert.False(
+            type.Namespace?.StartsWith("YamlDotNet", StringComparison.Ordinal) == true
+            || type.Namespace == "TorchSpecs.Generator.Parsing" && type.Name.StartsWith('Y')
+            || value is ISymbol or Compilation or SyntaxNode or SyntaxTree or Location,
+            $"a pipeline value holds a {type.FullName}");
+        if (!type.IsValueType && !seen.Add(value)) return;
+        if (value is System.Collections.IEnumerable items)
+        {
+            foreach (var item in items) Walk(item, seen);
+            return;
+        }
+        foreach (var field in type.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
+            Walk(field.GetValue(value), seen);
+    }
+
+    [Fact]
     public void EditingABaseRegeneratesTheDerivedSpecAndAnUnrelatedSpecStaysCached()
     {
         const string derived = """
