@@ -128,7 +128,7 @@ internal static class ShapeInference
     {
         long output = (size + stride - 1) / stride;
         long total = Math.Max((output - 1) * stride + (long)(kernel - 1) * dilation + 1 - size, 0);
-        return ((int)(total / 2), (int)(total - total / 2));
+        return (checked((int)(total / 2)), checked((int)(total - total / 2)));
     }
 
     private sealed class Step
@@ -152,8 +152,38 @@ internal static class ShapeInference
             _ => _layer.Kind.ToString().ToLowerInvariant(),
         };
 
+        /// <summary>The most values one example's output may hold, and the largest size of one axis.</summary>
+        public const long MaxValues = int.MaxValue;
+
         public LayerPlan? Infer()
         {
+            LayerPlan? plan;
+            try
+            {
+                plan = InferChecked();
+            }
+            catch (OverflowException)
+            {
+                Report(DiagnosticDescriptors.TensorTooLarge, _layer.Location, _layer.Name,
+                    $"sizes overflow a 64-bit integer on its {_in} input", MaxValues);
+                return null;
+            }
+            if (plan is null) return null;
+            var o = plan.Output;
+            double values = (double)o.H * o.W * o.C;
+            if (o.H > MaxValues || o.W > MaxValues || o.C > MaxValues || values > MaxValues)
+            {
+                Report(DiagnosticDescriptors.TensorTooLarge, _layer.Location, _layer.Name,
+                    $"output would be {o} = {values.ToString("G6", CultureInfo.InvariantCulture)} values per example", MaxValues);
+                return null;
+            }
+            return plan;
+        }
+
+        private LayerPlan? InferChecked()
+        {
+          checked
+          {
             var l = _layer;
             switch (l.Kind)
             {
@@ -239,6 +269,7 @@ internal static class ShapeInference
                 default:
                     return null;
             }
+          }
         }
 
         private LayerPlan Plan(Shape output) => new()
@@ -332,7 +363,7 @@ internal static class ShapeInference
             var s = l.Stride!.Value;
             long inferred = WindowOutput(_in.H, _top, _bottom, k.H, s.H, l.Dilation.H, l.Ceil);
             if (declared.H <= inferred) return "";
-            for (int extra = 1; extra <= k.H + s.H; extra++)
+            for (int extra = 1; extra <= Math.Min((long)k.H + s.H, 64); extra++)
             {
                 if (WindowOutput(_in.H + extra, _top, _bottom, k.H, s.H, l.Dilation.H, l.Ceil) != declared.H) continue;
                 string paper = _in.H == 224 && k.H == 11 && s.H == 4 && declared.H == 55

@@ -9,8 +9,15 @@ using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Parsing;
 
-/// <summary>The result of reading one spec file: the spec when it is usable, and what was wrong.</summary>
-internal sealed record ParsedSpec(string FilePath, NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>
+/// The result of reading one spec file: the spec as far as it could be read, and what was wrong.
+/// With errors the spec is still given (rows with errors marked incomplete) so that the rest of
+/// the table is checked, but it never becomes a model.
+/// </summary>
+internal sealed record ParsedSpec(string FilePath, NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+}
 
 /// <summary>
 /// Reads one YAML spec (format v1, docs/spec-format.md) into a <see cref="NetworkSpec"/>.
@@ -65,6 +72,7 @@ internal sealed class SpecParser
 
     private readonly string _path;
     private readonly List<DiagnosticInfo> _diagnostics = new();
+    private string? _modelName;
 
     private SpecParser(string path) => _path = path;
 
@@ -79,12 +87,10 @@ internal sealed class SpecParser
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A bug of ours must not take every model of the build down with it (CS8785).
-            parser.Report(DiagnosticDescriptors.YamlSyntax, LocationInfo.FileStart(path), $"the spec could not be read: {e.GetType().Name}: {e.Message}");
+            parser.Report(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(path), $"{e.GetType().Name}: {e.Message}");
             spec = null;
         }
-        var diagnostics = parser._diagnostics.ToEquatableArray();
-        if (diagnostics.Any(d => d.IsError)) spec = null;
-        return new ParsedSpec(path, spec, diagnostics);
+        return new ParsedSpec(path, spec, parser._diagnostics.ToEquatableArray());
     }
 
     private NetworkSpec? ParseFile(string text)
@@ -161,12 +167,13 @@ internal sealed class SpecParser
             Report(DiagnosticDescriptors.WrongValueType, Loc(layersNode), "layers", "a list of layer rows", layersNode.Describe());
         }
 
-        if (model is null || input is null) return null;
+        // Without a valid model name the table is still checked (Model is then empty: no model).
+        if (input is null) return null;
         return new NetworkSpec
         {
             FilePath = _path,
-            Model = model,
-            ModelLocation = Loc(values["model"]),
+            Model = model ?? "",
+            ModelLocation = values.TryGetValue("model", out var modelNode) ? Loc(modelNode) : Loc(top.Start, top.Start),
             Namespace = ns,
             Description = description,
             Source = source,
@@ -184,12 +191,14 @@ internal sealed class SpecParser
         }
         string? name = RequireString(node, "model");
         if (name is null) return null;
-        string? problem = IdentifierProblem(name);
+        string? problem = IdentifierProblem(name)
+            ?? (name == "ModelCatalog" ? "the generated catalog class already has that name; choose another name" : null);
         if (problem is not null)
         {
             Report(DiagnosticDescriptors.InvalidName, Loc(node), "Model name", name, problem);
             return null;
         }
+        _modelName = name;
         return name;
     }
 
@@ -205,14 +214,26 @@ internal sealed class SpecParser
             if (rowNode is not YMapping row)
             {
                 Report(DiagnosticDescriptors.WrongValueType, Loc(rowNode), $"layers[{i}]", "a mapping such as { name: conv1, type: conv, ... }", rowNode.Describe());
+                layers.Add(Unreadable(rowNode, i, null));
                 continue;
             }
             var layer = ReadLayer(row, i, defaults, typeCounts);
-            if (layer is null) continue;
+            if (layer is null)
+            {
+                // Keep the row's place: the rows after it continue from its documented output.
+                layers.Add(Unreadable(row, i, row.Entries.FirstOrDefault(e => e.Key.Value == "output").Value));
+                continue;
+            }
 
             if (names.TryGetValue(layer.Name, out int previous))
             {
                 Report(DiagnosticDescriptors.DuplicateLayerName, layer.Location, layer.Name, previous + 1);
+                layer = layer with { IsComplete = false };
+            }
+            else if (layer.PropertyName == _modelName)
+            {
+                Report(DiagnosticDescriptors.InvalidName, layer.Location, "Layer name", layer.Name,
+                    $"its property name {layer.PropertyName} is the model's class name, and a C# member cannot have the name of its class; rename the layer or the model");
                 layer = layer with { IsComplete = false };
             }
             else if (properties.TryGetValue(layer.PropertyName, out int clash))
@@ -228,6 +249,24 @@ internal sealed class SpecParser
             }
             layers.Add(layer);
         }
+    }
+
+    /// <summary>A row that could not be read: incomplete, with its documented output when that is readable.</summary>
+    private LayerSpec Unreadable(YNode row, int index, YNode? output)
+    {
+        Shape? shape = null;
+        if (output is YScalar { IsPlain: true, IsNull: false } s)
+        {
+            // Read quietly: the row already has its error, and a bad output only stops inference.
+            int count = _diagnostics.Count;
+            shape = ReadShape(s, "output", mustBeMap: false);
+            _diagnostics.RemoveRange(count, _diagnostics.Count - count);
+        }
+        return new LayerSpec
+        {
+            Index = index, Name = $"row{index + 1}", PropertyName = $"Row{index + 1}", Kind = LayerKind.Activation,
+            Location = Loc(row.Start, row.Start), Output = shape, IsComplete = false,
+        };
     }
 
     private LayerSpec? ReadLayer(YMapping row, int index, Dictionary<string, YNode> defaults, Dictionary<string, int> typeCounts)
@@ -413,7 +452,7 @@ internal sealed class SpecParser
             }
             string hint = otherwiseKnown is not null && otherwiseKnown.Contains(key)
                 ? $"; '{key}' is not a key of this layer type (it takes {string.Join(", ", allowed)})"
-                : DidYouMean(key, allowed);
+                : DidYouMean(key, allowed) is { Length: > 0 } suggestion ? suggestion : $"; the keys are {string.Join(", ", allowed)}";
             Report(DiagnosticDescriptors.UnknownKey, Loc(entry.Key), key, where, hint);
         }
         return values;
@@ -421,6 +460,7 @@ internal sealed class SpecParser
 
     internal static string DidYouMean(string word, IEnumerable<string> candidates)
     {
+        if (word.Length > 64) return "";
         string? best = null;
         int bestDistance = int.MaxValue;
         foreach (var candidate in candidates)
@@ -737,6 +777,11 @@ internal sealed class SpecParser
                 return null;
             }
         }
+        if (parts == 3 && (double)dims[0] * dims[1] * dims[2] > int.MaxValue)
+        {
+            Report(DiagnosticDescriptors.InvalidValue, Loc(s), key, s.Value, $"a size of at most {int.MaxValue} values in all (H * W * C)");
+            return null;
+        }
         return dims;
     }
 
@@ -768,7 +813,7 @@ internal sealed class SpecParser
                 ? $"its property name '{identifier}' is not a C# identifier; use letters, digits and underscores, starting with a letter"
                 : "it is not a C# identifier; use letters, digits and underscores, starting with a letter";
         if (SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(identifier) != SyntaxKind.None)
-            return "it is a C# keyword";
+            return "it is a C# keyword; choose another name";
         if (isLayer && ReservedMembers.Contains(identifier))
             return $"its property name {identifier} is a member every generated model already has";
         return null;
