@@ -73,6 +73,7 @@ internal sealed class SpecParser
     private readonly string _path;
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private string? _modelName;
+    private TextMark _textEnd = new(int.MaxValue, int.MaxValue, int.MaxValue);
 
     private SpecParser(string path) => _path = path;
 
@@ -90,11 +91,20 @@ internal sealed class SpecParser
             parser.Report(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(path), $"{e.GetType().Name}: {e.Message}");
             spec = null;
         }
-        return new ParsedSpec(path, spec, parser._diagnostics.ToEquatableArray());
+        return new ParsedSpec(path, spec, Limit(parser._diagnostics).ToEquatableArray());
     }
+
+    /// <summary>At most this many diagnostics per file (errors first), as compilers stop listing a garbled file.</summary>
+    internal const int MaxDiagnostics = 100;
+
+    private static IEnumerable<DiagnosticInfo> Limit(List<DiagnosticInfo> diagnostics) =>
+        diagnostics.Count <= MaxDiagnostics
+            ? diagnostics
+            : diagnostics.Where(d => d.IsError).Concat(diagnostics.Where(d => !d.IsError)).Take(MaxDiagnostics);
 
     private NetworkSpec? ParseFile(string text)
     {
+        _textEnd = EndOf(text);
         if (text.IndexOf('\0') >= 0 || LooksBinary(text))
         {
             Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "the file is not a YAML text file; a spec is a YAML mapping with model, input and layers");
@@ -840,8 +850,25 @@ internal sealed class SpecParser
 
     private LocationInfo Loc(YNode node) => Loc(node.Start, node.End);
 
-    private LocationInfo Loc(TextMark start, TextMark end) => new(_path, start.Index, Math.Max(0, end.Index - start.Index),
-        start.Line, start.Column, end.Line, end.Column);
+    private LocationInfo Loc(TextMark start, TextMark end)
+    {
+        start = Clamp(start);
+        end = Clamp(end);
+        if (end.Index < start.Index) end = start;
+        return new(_path, start.Index, end.Index - start.Index, start.Line, start.Column, end.Line, end.Column);
+    }
+
+    /// <summary>The YAML parser's end-of-stream mark can lie past the text: such marks become its end.</summary>
+    private TextMark Clamp(TextMark mark) =>
+        mark.Line > _textEnd.Line || (mark.Line == _textEnd.Line && mark.Column > _textEnd.Column) || mark.Index > _textEnd.Index ? _textEnd : mark;
+
+    private static TextMark EndOf(string text)
+    {
+        int line = 0, lineStart = 0;
+        for (int i = 0; i < text.Length; i++)
+            if (text[i] == '\n') { line++; lineStart = i + 1; }
+        return new TextMark(text.Length, line, text.Length - lineStart);
+    }
 
     private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo location, params object[] args)
         => _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, args));

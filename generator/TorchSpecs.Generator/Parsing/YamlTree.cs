@@ -58,7 +58,8 @@ internal static class YamlTree
 
     public static YNode? Read(string text, List<YamlProblem> problems)
     {
-        var reader = new Reader(new Parser(new StringReader(text)), problems);
+        var scanner = new Scanner(new StringReader(text), skipComments: true);
+        var reader = new Reader(new Parser(scanner), problems);
         try
         {
             return reader.ReadStream();
@@ -66,6 +67,14 @@ internal static class YamlTree
         catch (YamlException e)
         {
             problems.Add(new YamlProblem("syntax", Clean(e.Message), ToMark(e.Start), ToMark(e.End)));
+            return null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException && e.TargetSite?.DeclaringType?.Assembly == typeof(Parser).Assembly)
+        {
+            // YamlDotNet's scanner throws plain exceptions on some broken input (e.g. an
+            // InvalidOperationException inside a plain scalar): a syntax error where it stopped.
+            var at = ToMark(scanner.CurrentPosition);
+            problems.Add(new YamlProblem("syntax", "the YAML cannot be read from here on (an unexpected character or line break in a value)", at, at));
             return null;
         }
     }
@@ -144,6 +153,7 @@ internal static class YamlTree
                     _parser.MoveNext();
                     var entries = new List<KeyValuePair<YScalar, YNode>>();
                     var seen = new HashSet<string>(StringComparer.Ordinal);
+                    var reported = new HashSet<string>(StringComparer.Ordinal);
                     TextMark endMark = ToMark(start.End);
                     while (true)
                     {
@@ -158,7 +168,9 @@ internal static class YamlTree
                         }
                         if (!seen.Add(scalarKey.Value))
                         {
-                            _problems.Add(new YamlProblem("duplicate", scalarKey.Value, scalarKey.Start, scalarKey.End));
+                            // Once per key and mapping: a key repeated many times is one mistake.
+                            if (reported.Add(scalarKey.Value))
+                                _problems.Add(new YamlProblem("duplicate", scalarKey.Value, scalarKey.Start, scalarKey.End));
                             continue;
                         }
                         entries.Add(new KeyValuePair<YScalar, YNode>(scalarKey, value));
