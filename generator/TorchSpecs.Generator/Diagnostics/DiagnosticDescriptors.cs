@@ -24,7 +24,7 @@ internal static class DiagnosticDescriptors
             helpLinkUri: HelpBase + id.ToLowerInvariant());
 
     public static readonly DiagnosticDescriptor YamlSyntax = Make("TS0001",
-        "The spec is not valid YAML", "The spec is not valid YAML here: {0}. Fix the YAML syntax at this point (a row looks like - { name: conv1, type: conv, kernel: 3, filters: 64 })", Spec);
+        "The spec is not valid YAML", "The spec is not valid YAML here: {0}. Fix the YAML syntax at this point (a row looks like - {{ name: conv1, type: conv, kernel: 3, filters: 64 }})", Spec);
     public static readonly DiagnosticDescriptor DuplicateKey = Make("TS0002",
         "Duplicate key", "Key '{0}' appears twice in the same {1}; a key may appear once: delete one of them", Spec);
     public static readonly DiagnosticDescriptor WrongValueType = Make("TS0003",

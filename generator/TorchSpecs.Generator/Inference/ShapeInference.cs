@@ -363,6 +363,12 @@ internal static class ShapeInference
             var s = l.Stride!.Value;
             long inferred = WindowOutput(_in.H, _top, _bottom, k.H, s.H, l.Dilation.H, l.Ceil);
             if (declared.H <= inferred) return "";
+            // The usual slip: a stride-1 conv documented as keeping its size, written without padding.
+            long window = (long)(k.H - 1) * l.Dilation.H;
+            bool paperSlip = _in.H == 224 && k.H == 11 && s.H == 4 && declared.H == 55;
+            if (!paperSlip && s.H == 1 && s.W == 1 && declared.H == _in.H && declared.W == _in.W && k.H == k.W && l.Dilation.H == l.Dilation.W &&
+                window % 2 == 0 && l.Padding!.Mode == PaddingMode.Explicit && _top == 0 && _bottom == 0 && _left == 0 && _right == 0)
+                return $". padding: {window / 2} (or same) would keep {declared.H}x{declared.W}: add it to the row";
             for (int extra = 1; extra <= Math.Min((long)k.H + s.H, 64); extra++)
             {
                 if (WindowOutput(_in.H + extra, _top, _bottom, k.H, s.H, l.Dilation.H, l.Ceil) != declared.H) continue;

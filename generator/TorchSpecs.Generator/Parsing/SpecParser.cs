@@ -73,6 +73,17 @@ internal sealed class SpecParser
     private readonly string _path;
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private string? _modelName;
+    /// <summary>The keys the last <see cref="ReadKeys"/> suggested for a misspelt key.</summary>
+    private readonly HashSet<string> _suggested = new(StringComparer.Ordinal);
+    /// <summary>Missing keys not reported because a misspelt key already was: the row is still unusable.</summary>
+    private int _silentErrors;
+
+    private bool Misspelt(string key)
+    {
+        if (!_suggested.Contains(key)) return false;
+        _silentErrors++;
+        return true;
+    }
     private TextMark _textEnd = new(int.MaxValue, int.MaxValue, int.MaxValue);
 
     private SpecParser(string path) => _path = path;
@@ -107,7 +118,7 @@ internal sealed class SpecParser
         _textEnd = EndOf(text);
         if (text.IndexOf('\0') >= 0 || LooksBinary(text))
         {
-            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "the file is not a YAML text file; a spec is a YAML mapping with model, input and layers");
+            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "The file is not a YAML text file; a spec is a YAML mapping with model, input and layers");
             return null;
         }
 
@@ -125,7 +136,7 @@ internal sealed class SpecParser
 
         if (root is null || root is YScalar { IsNull: true })
         {
-            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "the spec file is empty; a spec is a YAML mapping with model, input and layers");
+            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "The spec file is empty; a spec is a YAML mapping with model, input and layers");
             return null;
         }
         if (root is not YMapping top)
@@ -135,6 +146,7 @@ internal sealed class SpecParser
         }
 
         var values = ReadKeys(top, TopLevelKeys, "the spec");
+        var misspelt = new HashSet<string>(_suggested, StringComparer.Ordinal);
         string? model = ReadModelName(top, values);
         string? ns = OptionalString(values, "namespace");
         if (ns is not null && !IsValidNamespace(ns))
@@ -145,7 +157,7 @@ internal sealed class SpecParser
         Shape? input = null;
         if (values.TryGetValue("input", out var inputNode))
             input = ReadShape(inputNode, "input", mustBeMap: true);
-        else
+        else if (!misspelt.Contains("input"))
             Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "input", "the input size as HxWxC, e.g. input: 227x227x3");
 
         Dictionary<string, YNode> defaults = new(StringComparer.Ordinal);
@@ -160,7 +172,7 @@ internal sealed class SpecParser
         var layers = new List<LayerSpec>();
         if (!values.TryGetValue("layers", out var layersNode))
         {
-            Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "layers", "the list of layer rows");
+            if (!misspelt.Contains("layers")) Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "layers", "the list of layer rows, one - { name: conv1, type: conv, ... } per line");
         }
         else if (layersNode is YSequence rows)
         {
@@ -196,7 +208,7 @@ internal sealed class SpecParser
     {
         if (!values.TryGetValue("model", out var node))
         {
-            Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "model", "the C# class name of the model, e.g. model: AlexNet");
+            if (!_suggested.Contains("model")) Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "model", "the C# class name of the model, e.g. model: AlexNet");
             return null;
         }
         string? name = RequireString(node, "model");
@@ -286,7 +298,11 @@ internal sealed class SpecParser
         var typeEntry = row.Entries.FirstOrDefault(e => e.Key.Value == "type");
         if (typeEntry.Key is null)
         {
-            Report(DiagnosticDescriptors.MissingKey, rowLocation, $"Row {index + 1}", "type", $"one of {string.Join(", ", LayerTypes.Keys)}");
+            var typo = row.Entries.FirstOrDefault(e => Closest(e.Key.Value, new[] { "type" }) is not null).Key;
+            if (typo is not null)
+                Report(DiagnosticDescriptors.UnknownKey, Loc(typo), typo.Value, $"row {index + 1}", " (did you mean 'type'?)");
+            else
+                Report(DiagnosticDescriptors.MissingKey, rowLocation, $"Row {index + 1}", "type", $"one of {string.Join(", ", LayerTypes.Keys)}");
             return null;
         }
         string? typeName = RequireString(typeEntry.Value, "type");
@@ -332,7 +348,7 @@ internal sealed class SpecParser
             Index = index, Name = name, PropertyName = ToPropertyName(name), Kind = kind, Location = location,
         };
 
-        int before = _diagnostics.Count(d => d.IsError);
+        int before = _diagnostics.Count(d => d.IsError), silentBefore = _silentErrors;
         switch (kind)
         {
             case LayerKind.Conv:
@@ -375,7 +391,7 @@ internal sealed class SpecParser
                     Report(DiagnosticDescriptors.InvalidValue, Loc(values["momentum"]), "momentum", Num(spec.Momentum.Value), "between 0 and 1 (PyTorch's meaning: the weight of the new batch, default 0.1)");
                 else if (spec.Momentum is > 0.5)
                     Report(DiagnosticDescriptors.SuspiciousValue, Loc(values["momentum"]),
-                        $"momentum {Num(spec.Momentum.Value)} is PyTorch's weight of the new batch; Keras' momentum {Num(spec.Momentum.Value)} is PyTorch's {Num(1 - spec.Momentum.Value)}");
+                        $"momentum {Num(spec.Momentum.Value)} is PyTorch's weight of the new batch; Keras' momentum {Num(spec.Momentum.Value)} is PyTorch's {Num(Math.Round(1 - spec.Momentum.Value, 6))}");
                 break;
             case LayerKind.Dropout:
                 var rate = RequireDouble(values, "rate", what, "the drop probability, e.g. rate: 0.5");
@@ -385,7 +401,7 @@ internal sealed class SpecParser
                     rate = null;
                 }
                 else if (rate is > 0.9)
-                    Report(DiagnosticDescriptors.SuspiciousValue, Loc(values["rate"]), $"dropout rate {Num(rate.Value)} drops more than 90% of the activations; did you mean {Num(1 - rate.Value)} (the keep probability)?");
+                    Report(DiagnosticDescriptors.SuspiciousValue, Loc(values["rate"]), $"dropout rate {Num(rate.Value)} drops more than 90% of the activations; did you mean {Num(Math.Round(1 - rate.Value, 6))} (the keep probability)?");
                 spec = spec with { Rate = rate };
                 break;
             case LayerKind.Dense:
@@ -399,7 +415,7 @@ internal sealed class SpecParser
                 };
                 break;
             case LayerKind.ZeroPad:
-                if (!values.ContainsKey("padding"))
+                if (!values.ContainsKey("padding") && !Misspelt("padding"))
                     Report(DiagnosticDescriptors.MissingKey, rowLocation, what, "padding", "p, [ph, pw] or [top, bottom, left, right]");
                 var padding = OptionalPadding(values);
                 if (padding is { Mode: not PaddingMode.Explicit })
@@ -410,7 +426,7 @@ internal sealed class SpecParser
                 spec = spec with { Padding = padding };
                 break;
             case LayerKind.Activation:
-                if (!values.ContainsKey("activation"))
+                if (!values.ContainsKey("activation") && !Misspelt("activation"))
                     Report(DiagnosticDescriptors.MissingKey, rowLocation, what, "activation", "relu, tanh, sigmoid or softmax");
                 spec = spec with { Activation = OptionalActivation(values) };
                 break;
@@ -419,7 +435,7 @@ internal sealed class SpecParser
         if (values.TryGetValue("output", out var outputNode))
             spec = spec with { Output = ReadShape(outputNode, "output", mustBeMap: false), OutputLocation = Loc(outputNode) };
 
-        bool hadErrors = _diagnostics.Count(d => d.IsError) > before;
+        bool hadErrors = _diagnostics.Count(d => d.IsError) > before || _silentErrors > silentBefore;
         return spec with { IsComplete = complete && !hadErrors };
     }
 
@@ -452,6 +468,7 @@ internal sealed class SpecParser
     private Dictionary<string, YNode> ReadKeys(YMapping map, string[] allowed, string where, string[]? otherwiseKnown = null)
     {
         var values = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        _suggested.Clear();
         foreach (var entry in map.Entries)
         {
             string key = entry.Key.Value;
@@ -460,17 +477,24 @@ internal sealed class SpecParser
                 values[key] = entry.Value;
                 continue;
             }
+            string? closest = otherwiseKnown is not null && otherwiseKnown.Contains(key) ? null : Closest(key, allowed);
+            // A misspelt required key is one mistake: the "missing key" it causes is not reported again.
+            if (closest is not null && !map.Entries.Any(e => e.Key.Value == closest)) _suggested.Add(closest);
             string hint = otherwiseKnown is not null && otherwiseKnown.Contains(key)
                 ? $"; '{key}' is not a key of this layer type (it takes {string.Join(", ", allowed)})"
-                : DidYouMean(key, allowed) is { Length: > 0 } suggestion ? suggestion : $"; the keys are {string.Join(", ", allowed)}";
+                : closest is not null ? $" (did you mean '{closest}'?)" : $"; the keys are {string.Join(", ", allowed)}";
             Report(DiagnosticDescriptors.UnknownKey, Loc(entry.Key), key, where, hint);
         }
         return values;
     }
 
     internal static string DidYouMean(string word, IEnumerable<string> candidates)
+        => Closest(word, candidates) is { } best ? $" (did you mean '{best}'?)" : "";
+
+    /// <summary>The candidate a misspelt word most likely meant, if one is close enough.</summary>
+    internal static string? Closest(string word, IEnumerable<string> candidates)
     {
-        if (word.Length > 64) return "";
+        if (word.Length > 64) return null;
         string? best = null;
         int bestDistance = int.MaxValue;
         foreach (var candidate in candidates)
@@ -478,7 +502,7 @@ internal sealed class SpecParser
             int d = Distance(word.ToLowerInvariant(), candidate);
             if (d < bestDistance) { best = candidate; bestDistance = d; }
         }
-        return best is not null && bestDistance <= Math.Max(2, word.Length / 3) ? $" (did you mean '{best}'?)" : "";
+        return best is not null && bestDistance <= Math.Max(2, word.Length / 3) ? best : null;
     }
 
     private static int Distance(string a, string b)
@@ -797,6 +821,7 @@ internal sealed class SpecParser
 
     private void ReportMissing(Dictionary<string, YNode> values, string what, string key, string help)
     {
+        if (Misspelt(key)) return;
         var at = values.TryGetValue("type", out var typeNode) ? Loc(typeNode) : LocationInfo.FileStart(_path);
         Report(DiagnosticDescriptors.MissingKey, at, what, key, help);
     }
