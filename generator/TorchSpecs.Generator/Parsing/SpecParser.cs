@@ -502,7 +502,10 @@ internal sealed class SpecParser
             int d = Distance(word.ToLowerInvariant(), candidate);
             if (d < bestDistance) { best = candidate; bestDistance = d; }
         }
-        return best is not null && bestDistance <= Math.Max(2, word.Length / 3) ? best : null;
+        if (best is not null && bestDistance <= Math.Max(2, word.Length / 3)) return best;
+        // convolution → conv, dense_layer → dense: a candidate the word starts with.
+        string lower = word.ToLowerInvariant();
+        return candidates.Where(c => c.Length >= 3 && lower.StartsWith(c, StringComparison.Ordinal)).OrderByDescending(c => c.Length).FirstOrDefault();
     }
 
     private static int Distance(string a, string b)
