@@ -303,9 +303,9 @@ public partial class SpecFuzzTests(ITestOutputHelper output)
         var bytes = new byte[r.Next(1, 64)];
         r.NextBytes(bytes);
         string noise = Encoding.UTF8.GetString(bytes);
-        if (r.Next(8) == 0) return (noise + new string((char)r.Next(0, 32), r.Next(1, 200)), "whole file random bytes");
+        if (r.Next(8) == 0) return (noise + new string((char)r.Next(0, 32), r.Next(1, 200)), "random bytes as the whole file");
         int at = r.Next(text.Length + 1), length = Math.Min(text.Length - at, r.Next(0, 16));
-        return (text.Remove(at, length).Insert(at, noise), $"{bytes.Length} random bytes at {at}");
+        return (text.Remove(at, length).Insert(at, noise), $"random {bytes.Length} bytes at {at}");
     }
 
     private static (string, string) DeepNesting(string text, Random r)
