@@ -68,6 +68,9 @@ internal sealed class SpecParser
     private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
     {
         "Info", "Predict", "ResetParameters", "Dispose", "GetType", "ToString", "Equals", "GetHashCode",
+        // TorchSharp's Module<Tensor, Tensor> (0.107): a property would hide them (CS0108, an error with warnings as errors).
+        "BoxedModule", "ClearModules", "ConditionallyRegisterBuffer", "ConditionallyRegisterParameter", "Create", "Finalize",
+        "GetDefaultDeviceAndType", "GetName", "MemberwiseClone", "ReferenceEquals", "RegisterComponents", "ReplaceBuffer", "ReplaceParameter",
     };
 
     private readonly string _path;

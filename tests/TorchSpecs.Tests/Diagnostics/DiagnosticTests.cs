@@ -403,11 +403,27 @@ public class DiagnosticTests
     [Theory]
     [InlineData("1conv", "Layer name '1conv' cannot be used: its property name '1conv' is not a C# identifier; use letters, digits and underscores, starting with a letter")]
     [InlineData("info", "Layer name 'info' cannot be used: its property name Info is a member every generated model already has")]
+    [InlineData("register_components", "Layer name 'register_components' cannot be used: its property name RegisterComponents is a member every generated model already has")]
     [InlineData("m", "Layer name 'm' cannot be used: its property name M is the model's class name, and a C# member cannot have the name of its class; rename the layer or the model")]
     public void TS0009_LayerNameThatIsNotAUsableProperty(string name, string message)
     {
         string yaml = $"model: M\ninput: 8x8x3\nlayers:\n  - {{ name: {name}, type: flatten, output: 192 }}\n";
         AssertAt(Single(yaml), yaml, "TS0009", 4, 13, name, message);
+    }
+
+    [Fact]
+    public void TS0009_EveryReservedMemberIsReallyTakenInTheGeneratedClass()
+    {
+        // Without the check, each reserved name would give a model that does not compile cleanly.
+        var run = GeneratorHarness.Run(("specs/x.yaml", "model: M\ninput: 8x8x3\nlayers:\n  - { name: flatten, type: flatten, output: 192 }\n"));
+        var model = run.Output.GetTypeByMetadataName(GeneratorHarness.Namespace + ".M");
+        Assert.NotNull(model);
+        var reserved = typeof(SpecParser).GetField("ReservedMembers", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null) as HashSet<string>;
+        Assert.NotNull(reserved);
+        for (var type = model; type is not null; type = type.BaseType)
+            foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.Name.Length > 0 && char.IsUpper(m.Name[0]) && m.DeclaredAccessibility is Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal))
+                if (member.Name is not ("M" or "Flatten") && member is not INamedTypeSymbol)
+                    Assert.True(reserved!.Contains(member.Name), $"{type.Name}.{member.Name} is not reserved: a layer of that name would hide it");
     }
 
     // ---- TS0010 / TS0011 duplicate names ------------------------------------------------

@@ -24,6 +24,7 @@ namespace TorchSpecs.Tests.Diagnostics;
 public partial class SpecFuzzTests(ITestOutputHelper output)
 {
     private const int DriverEvery = 8;
+    private const int CompileChecks = 100;
     private const string MutantPath = "/project/specs/fuzz/mutant.yaml";
     private const string WitnessPath = "/project/specs/fuzz/witness.yaml";
     private static readonly TimeSpan PerRunLimit = TimeSpan.FromSeconds(5);
@@ -74,7 +75,7 @@ public partial class SpecFuzzTests(ITestOutputHelper output)
 
         output.WriteLine($"seed {seed}: {count} random mutants ({stats.DriverRuns} through CSharpGeneratorDriver, {stats.DirectRuns - truncations} direct) " +
                          $"+ {truncations} truncations of {seeds.Count} specs, in {total.Elapsed.TotalSeconds:F1} s; slowest run {stats.Slowest.TotalMilliseconds:F0} ms");
-        output.WriteLine($"valid models: {stats.ValidModels}; rejected specs: {stats.Rejected}");
+        output.WriteLine($"valid models: {stats.ValidModels} ({stats.Compiled} of them compiled); rejected specs: {stats.Rejected}");
         output.WriteLine($"diagnostic IDs seen ({stats.Ids.Count}): {string.Join(", ", stats.Ids.OrderBy(x => x.Key, StringComparer.Ordinal).Select(x => $"{x.Key} x{x.Value}"))}");
         output.WriteLine("time by first mutation: " + string.Join(", ", stats.ByKind.OrderByDescending(k => k.Value.Ms).Select(k => $"{k.Key} {k.Value.Runs} runs {k.Value.Ms / 1000:F1} s")));
         foreach (var failure in stats.Failures.Take(10)) output.WriteLine("FAILURE: " + failure);
@@ -87,7 +88,7 @@ public partial class SpecFuzzTests(ITestOutputHelper output)
 
     private sealed class Stats
     {
-        public int DriverRuns, DirectRuns, ValidModels, Rejected;
+        public int DriverRuns, DirectRuns, ValidModels, Rejected, Compiled;
         public TimeSpan Slowest;
         public readonly Dictionary<string, int> Ids = new(StringComparer.Ordinal);
         public readonly List<string> Failures = new();
@@ -171,6 +172,17 @@ public partial class SpecFuzzTests(ITestOutputHelper output)
             if (syntax is not null) stats.Fail(how, text, $"generated {source.HintName} does not parse: {syntax}");
         }
         CheckDiagnostics(mine, generated.Count > 0, text, how, stats);
+
+        // A spec the generator accepts must give C# that compiles (warnings are errors in users' builds too):
+        // checked for the first accepted mutants, as binding against TorchSharp is the slow part.
+        if (generated.Count > 0 && stats.Compiled < CompileChecks)
+        {
+            stats.Compiled++;
+            var trees = generated.Select(g => g.SyntaxTree).ToHashSet();
+            var problem = run.Output.GetDiagnostics()
+                .FirstOrDefault(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree is { } tree && trees.Contains(tree));
+            if (problem is not null) stats.Fail(how, text, $"the generated model does not compile cleanly: {problem}");
+        }
         return run;
     }
 
@@ -205,7 +217,7 @@ public partial class SpecFuzzTests(ITestOutputHelper output)
     {
         "conv", "convv", "dense", "flatten", "maxpool", "avgpool", "dropout", "softmax", "relu", "same", "valid", "name", "type", "kernel",
         "filters", "stride", "padding", "units", "rate", "output", "groups", "model", "input", "layers", "class", "null", "~", "true", "", "''",
-        "[1, 2, 3]", "[]", "{}", "[3, 3]", "{ a: 1 }", "227x227x3", "0x0x0", "9999999999x1x1", "1x1", "12x12x256", "*a", "&a x", "!!binary AAAA", "|", ">-", "@", "`",
+        "[1, 2, 3]", "[]", "{}", "register_components", "info", "conv_1", "Conv1", "[3, 3]", "{ a: 1 }", "227x227x3", "0x0x0", "9999999999x1x1", "1x1", "12x12x256", "*a", "&a x", "!!binary AAAA", "|", ">-", "@", "`",
     };
 
     private static readonly string Punctuation = ":,[]{}-#&*!|>'\"%@`? \t\n\\x0123456789";
