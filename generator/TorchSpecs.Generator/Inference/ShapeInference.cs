@@ -94,6 +94,16 @@ internal static class ShapeInference
             current = plan.Output;
         }
 
+        // A row whose padding needs its own module gets a property <Name>Pad: no row may already have that name.
+        var properties = spec.Layers.GroupBy(l => l.PropertyName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        foreach (var plan in plans)
+        {
+            bool padModule = plan.Spec.Kind is LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool && plan.HasPadding && !plan.NativePadding;
+            if (padModule && properties.TryGetValue(plan.Spec.PropertyName + "Pad", out var clash))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, clash.Location, "Layer name", clash.Name,
+                    $"its property name {clash.PropertyName} is also the padding module of {plan.Spec.Name} (uneven padding gets its own module); rename it"));
+        }
+
         var result = diagnostics.ToEquatableArray();
         bool failed = diagnostics.Any(d => d.IsError) || plans.Count != spec.Layers.Count;
         return new InferenceResult(spec.FilePath, spec.Model, spec.ModelLocation, failed ? null : new ModelPlan(spec, plans.ToEquatableArray()), result);

@@ -412,6 +412,20 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void TS0009_LayerNameThatIsAnotherRowsPaddingModule()
+    {
+        const string yaml = """
+            model: M
+            input: 8x8x3
+            layers:
+              - { name: conv1, type: conv, kernel: 2, filters: 4, padding: same, output: 8x8x4 }
+              - { name: conv1_pad, type: conv, kernel: 1, filters: 4, output: 8x8x4 }
+            """;
+        AssertAt(Single(yaml), yaml, "TS0009", 5, 13, "conv1_pad",
+            "Layer name 'conv1_pad' cannot be used: its property name Conv1Pad is also the padding module of conv1 (uneven padding gets its own module); rename it");
+    }
+
+    [Fact]
     public void TS0009_EveryReservedMemberIsReallyTakenInTheGeneratedClass()
     {
         // Without the check, each reserved name would give a model that does not compile cleanly.
