@@ -24,7 +24,7 @@ namespace TorchSpecs.Tests.Diagnostics;
 public partial class SpecFuzzTests(ITestOutputHelper output)
 {
     private const int DriverEvery = 8;
-    private const int CompileChecks = 100;
+    private const int CompileChecks = 50;
     private const string MutantPath = "/project/specs/fuzz/mutant.yaml";
     private const string WitnessPath = "/project/specs/fuzz/witness.yaml";
     private static readonly TimeSpan PerRunLimit = TimeSpan.FromSeconds(5);
