@@ -111,19 +111,25 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
     {
         if (parsed.Spec is null)
             return new InferenceResult(parsed.FilePath, null, null, null, parsed.Diagnostics);
+        // An empty model name means the name itself was wrong (reported): no model, no duplicate check.
+        string? modelName = parsed.Spec.Model.Length == 0 ? null : parsed.Spec.Model;
         try
         {
+            // A spec with errors is still inferred, so that the rest of the table is checked,
+            // but it never becomes a model.
             var inferred = ShapeInference.Run(parsed.Spec);
             return inferred with
             {
+                ModelName = modelName,
                 ModelLocation = parsed.Spec.ModelLocation,
+                Plan = parsed.HasErrors || modelName is null ? null : inferred.Plan,
                 Diagnostics = parsed.Diagnostics.Concat(inferred.Diagnostics).ToEquatableArray(),
             };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             var error = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(parsed.FilePath), e.GetType().Name + ": " + e.Message);
-            return new InferenceResult(parsed.FilePath, parsed.Spec.Model, null, null, parsed.Diagnostics.Concat(new[] { error }).ToEquatableArray());
+            return new InferenceResult(parsed.FilePath, modelName, null, null, parsed.Diagnostics.Concat(new[] { error }).ToEquatableArray());
         }
     }
 

@@ -24,9 +24,9 @@ internal static class DiagnosticDescriptors
             helpLinkUri: HelpBase + id.ToLowerInvariant());
 
     public static readonly DiagnosticDescriptor YamlSyntax = Make("TS0001",
-        "The spec is not valid YAML", "{0}", Spec);
+        "The spec is not valid YAML", "The spec is not valid YAML here: {0}. Fix the YAML syntax at this point (a row looks like - {{ name: conv1, type: conv, kernel: 3, filters: 64 }})", Spec);
     public static readonly DiagnosticDescriptor DuplicateKey = Make("TS0002",
-        "Duplicate key", "Key '{0}' appears twice in the same {1}; keep one", Spec);
+        "Duplicate key", "Key '{0}' appears twice in the same {1}; a key may appear once: delete one of them", Spec);
     public static readonly DiagnosticDescriptor WrongValueType = Make("TS0003",
         "A value has the wrong form", "'{0}' must be {1}, but it is {2}", Spec);
     public static readonly DiagnosticDescriptor UnknownKey = Make("TS0004",
@@ -42,9 +42,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidName = Make("TS0009",
         "A name is not a valid C# identifier", "{0} '{1}' cannot be used: {2}", Spec);
     public static readonly DiagnosticDescriptor DuplicateLayerName = Make("TS0010",
-        "Duplicate layer name", "Layer name '{0}' is already used by row {1}; layer names must be unique in a model", Spec);
+        "Duplicate layer name", "Layer name '{0}' is already used by row {1}; layer names must be unique in a model: rename one of them", Spec);
     public static readonly DiagnosticDescriptor DuplicateModelName = Make("TS0011",
-        "Duplicate model name", "Model '{0}' is also defined in {1}; model names must be unique in a project", Spec);
+        "Duplicate model name", "Model '{0}' is also defined in {1}; model names must be unique in a project: rename one of them", Spec);
     public static readonly DiagnosticDescriptor ConflictingKeys = Make("TS0012",
         "Keys that cannot be used together", "{0}", Spec);
     public static readonly DiagnosticDescriptor UnknownBase = Make("TS0013",
@@ -59,20 +59,22 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor OutputMismatch = Make("TS0101",
         "Documented output differs from the inferred shape", "{0} output is {1} but the table says {2}: {3}{4}", Shape);
     public static readonly DiagnosticDescriptor NonPositiveOutput = Make("TS0102",
-        "The layer leaves nothing of its input", "{0} output would be {1}: {2}", Shape);
+        "The layer leaves nothing of its input", "{0} output would be {1}: {2}; use a smaller kernel or stride, more padding, or a larger input", Shape);
     public static readonly DiagnosticDescriptor FeatureMapIntoDense = Make("TS0103",
         "A feature map reaches a layer that needs a flat input", "{0} ({1}) gets a {2} feature map; add a flatten row before it", Shape);
     public static readonly DiagnosticDescriptor FlatIntoSpatialLayer = Make("TS0104",
-        "A flat tensor reaches a layer that needs a feature map", "{0} ({1}) needs an HxWxC feature map, but its input is already flat ({2})", Shape);
+        "A flat tensor reaches a layer that needs a feature map", "{0} ({1}) needs an HxWxC feature map, but its input is already flat ({2}); move the row before the flatten row or remove it", Shape);
     public static readonly DiagnosticDescriptor GroupsDoNotDivide = Make("TS0105",
-        "Channels not divisible by groups", "{0} has groups: {1}, which must divide both its {2} input channels and its {3} filters", Shape);
+        "Channels not divisible by groups", "{0} has groups: {1}, which must divide both its {2} input channels and its {3} filters; change groups or filters", Shape);
+    public static readonly DiagnosticDescriptor TensorTooLarge = Make("TS0107",
+        "A layer's output is too large", "{0} {1}, more than {2}: check the sizes, kernel, stride and padding of this row and of the rows above it", Shape);
     public static readonly DiagnosticDescriptor Unsupported = Make("TS0106",
         "Not supported", "{0}", Shape);
 
     public static readonly DiagnosticDescriptor SuspiciousValue = Make("TS0201",
         "A value that is probably a mistake", "{0}", Usage, DiagnosticSeverity.Warning);
     public static readonly DiagnosticDescriptor SoftmaxNotLast = Make("TS0202",
-        "softmax before the last row", "{0} applies softmax but is not the last row; softmax belongs at the output", Usage, DiagnosticSeverity.Warning);
+        "softmax before the last row", "{0} applies softmax but is not the last row; softmax belongs at the output: use another activation here or move softmax to the last row", Usage, DiagnosticSeverity.Warning);
 
     public static readonly DiagnosticDescriptor InternalError = Make("TS0900",
         "TorchSpecs failed on this spec", "TorchSpecs could not process this spec ({0}); please report it with the spec attached", Spec);

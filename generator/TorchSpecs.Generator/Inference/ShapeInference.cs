@@ -94,6 +94,16 @@ internal static class ShapeInference
             current = plan.Output;
         }
 
+        // A row whose padding needs its own module gets a property <Name>Pad: no row may already have that name.
+        var properties = spec.Layers.GroupBy(l => l.PropertyName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        foreach (var plan in plans)
+        {
+            bool padModule = plan.Spec.Kind is LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool && plan.HasPadding && !plan.NativePadding;
+            if (padModule && properties.TryGetValue(plan.Spec.PropertyName + "Pad", out var clash))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, clash.Location, "Layer name", clash.Name,
+                    $"its property name {clash.PropertyName} is also the padding module of {plan.Spec.Name} (uneven padding gets its own module); rename it"));
+        }
+
         var result = diagnostics.ToEquatableArray();
         bool failed = diagnostics.Any(d => d.IsError) || plans.Count != spec.Layers.Count;
         return new InferenceResult(spec.FilePath, spec.Model, spec.ModelLocation, failed ? null : new ModelPlan(spec, plans.ToEquatableArray()), result);
@@ -128,7 +138,7 @@ internal static class ShapeInference
     {
         long output = (size + stride - 1) / stride;
         long total = Math.Max((output - 1) * stride + (long)(kernel - 1) * dilation + 1 - size, 0);
-        return ((int)(total / 2), (int)(total - total / 2));
+        return (checked((int)(total / 2)), checked((int)(total - total / 2)));
     }
 
     private sealed class Step
@@ -152,8 +162,38 @@ internal static class ShapeInference
             _ => _layer.Kind.ToString().ToLowerInvariant(),
         };
 
+        /// <summary>The most values one example's output may hold, and the largest size of one axis.</summary>
+        public const long MaxValues = int.MaxValue;
+
         public LayerPlan? Infer()
         {
+            LayerPlan? plan;
+            try
+            {
+                plan = InferChecked();
+            }
+            catch (OverflowException)
+            {
+                Report(DiagnosticDescriptors.TensorTooLarge, _layer.Location, _layer.Name,
+                    $"sizes overflow a 64-bit integer on its {_in} input", MaxValues);
+                return null;
+            }
+            if (plan is null) return null;
+            var o = plan.Output;
+            double values = (double)o.H * o.W * o.C;
+            if (o.H > MaxValues || o.W > MaxValues || o.C > MaxValues || values > MaxValues)
+            {
+                Report(DiagnosticDescriptors.TensorTooLarge, _layer.Location, _layer.Name,
+                    $"output would be {o} = {values.ToString("G6", CultureInfo.InvariantCulture)} values per example", MaxValues);
+                return null;
+            }
+            return plan;
+        }
+
+        private LayerPlan? InferChecked()
+        {
+          checked
+          {
             var l = _layer;
             switch (l.Kind)
             {
@@ -239,6 +279,7 @@ internal static class ShapeInference
                 default:
                     return null;
             }
+          }
         }
 
         private LayerPlan Plan(Shape output) => new()
@@ -332,7 +373,13 @@ internal static class ShapeInference
             var s = l.Stride!.Value;
             long inferred = WindowOutput(_in.H, _top, _bottom, k.H, s.H, l.Dilation.H, l.Ceil);
             if (declared.H <= inferred) return "";
-            for (int extra = 1; extra <= k.H + s.H; extra++)
+            // The usual slip: a stride-1 conv documented as keeping its size, written without padding.
+            long window = (long)(k.H - 1) * l.Dilation.H;
+            bool paperSlip = _in.H == 224 && k.H == 11 && s.H == 4 && declared.H == 55;
+            if (!paperSlip && s.H == 1 && s.W == 1 && declared.H == _in.H && declared.W == _in.W && k.H == k.W && l.Dilation.H == l.Dilation.W &&
+                window % 2 == 0 && l.Padding!.Mode == PaddingMode.Explicit && _top == 0 && _bottom == 0 && _left == 0 && _right == 0)
+                return $". padding: {window / 2} (or same) would keep {declared.H}x{declared.W}: add it to the row";
+            for (int extra = 1; extra <= Math.Min((long)k.H + s.H, 64); extra++)
             {
                 if (WindowOutput(_in.H + extra, _top, _bottom, k.H, s.H, l.Dilation.H, l.Ceil) != declared.H) continue;
                 string paper = _in.H == 224 && k.H == 11 && s.H == 4 && declared.H == 55

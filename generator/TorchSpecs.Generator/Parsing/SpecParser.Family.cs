@@ -75,7 +75,7 @@ internal sealed partial class SpecParser
     public static ParsedSpec ParseFamily(IReadOnlyList<SpecSource> chain)
     {
         var self = chain[chain.Count - 1];
-        var parser = new SpecParser(self.FilePath);
+        var parser = new SpecParser(self.FilePath) { _textEnd = EndOf(self.Text) };
         NetworkSpec? spec;
         try
         {

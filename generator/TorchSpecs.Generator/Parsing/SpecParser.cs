@@ -9,8 +9,15 @@ using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Parsing;
 
-/// <summary>The result of reading one spec file: the spec when it is usable, and what was wrong.</summary>
-internal sealed record ParsedSpec(string FilePath, NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>
+/// The result of reading one spec file: the spec as far as it could be read, and what was wrong.
+/// With errors the spec is still given (rows with errors marked incomplete) so that the rest of
+/// the table is checked, but it never becomes a model.
+/// </summary>
+internal sealed record ParsedSpec(string FilePath, NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+}
 
 /// <summary>
 /// Reads one YAML spec (format v1, docs/spec-format.md) into a <see cref="NetworkSpec"/>.
@@ -61,10 +68,26 @@ internal sealed partial class SpecParser
     private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
     {
         "Info", "Predict", "ResetParameters", "LoadWeights", "Dispose", "GetType", "ToString", "Equals", "GetHashCode",
+        // TorchSharp's Module<Tensor, Tensor> (0.107): a property would hide them (CS0108, an error with warnings as errors).
+        "BoxedModule", "ClearModules", "ConditionallyRegisterBuffer", "ConditionallyRegisterParameter", "Create", "Finalize",
+        "GetDefaultDeviceAndType", "GetName", "MemberwiseClone", "ReferenceEquals", "RegisterComponents", "ReplaceBuffer", "ReplaceParameter",
     };
 
     private readonly string _path;
     private readonly List<DiagnosticInfo> _diagnostics = new();
+    private string? _modelName;
+    /// <summary>The keys the last <see cref="ReadKeys"/> suggested for a misspelt key.</summary>
+    private readonly HashSet<string> _suggested = new(StringComparer.Ordinal);
+    /// <summary>Missing keys not reported because a misspelt key already was: the row is still unusable.</summary>
+    private int _silentErrors;
+
+    private bool Misspelt(string key)
+    {
+        if (!_suggested.Contains(key)) return false;
+        _silentErrors++;
+        return true;
+    }
+    private TextMark _textEnd = new(int.MaxValue, int.MaxValue, int.MaxValue);
 
     private SpecParser(string path) => _path = path;
 
@@ -79,19 +102,26 @@ internal sealed partial class SpecParser
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A bug of ours must not take every model of the build down with it (CS8785).
-            parser.Report(DiagnosticDescriptors.YamlSyntax, LocationInfo.FileStart(path), $"the spec could not be read: {e.GetType().Name}: {e.Message}");
+            parser.Report(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(path), $"{e.GetType().Name}: {e.Message}");
             spec = null;
         }
-        var diagnostics = parser._diagnostics.ToEquatableArray();
-        if (diagnostics.Any(d => d.IsError)) spec = null;
-        return new ParsedSpec(path, spec, diagnostics);
+        return new ParsedSpec(path, spec, Limit(parser._diagnostics).ToEquatableArray());
     }
+
+    /// <summary>At most this many diagnostics per file (errors first), as compilers stop listing a garbled file.</summary>
+    internal const int MaxDiagnostics = 100;
+
+    private static IEnumerable<DiagnosticInfo> Limit(List<DiagnosticInfo> diagnostics) =>
+        diagnostics.Count <= MaxDiagnostics
+            ? diagnostics
+            : diagnostics.Where(d => d.IsError).Concat(diagnostics.Where(d => !d.IsError)).Take(MaxDiagnostics);
 
     private NetworkSpec? ParseFile(string text)
     {
+        _textEnd = EndOf(text);
         if (text.IndexOf('\0') >= 0 || LooksBinary(text))
         {
-            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "the file is not a YAML text file; a spec is a YAML mapping with model, input and layers");
+            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "The file is not a YAML text file; a spec is a YAML mapping with model, input and layers");
             return null;
         }
 
@@ -109,7 +139,7 @@ internal sealed partial class SpecParser
 
         if (root is null || root is YScalar { IsNull: true })
         {
-            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "the spec file is empty; a spec is a YAML mapping with model, input and layers");
+            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "The spec file is empty; a spec is a YAML mapping with model, input and layers");
             return null;
         }
         if (root is not YMapping top)
@@ -119,6 +149,7 @@ internal sealed partial class SpecParser
         }
 
         var values = ReadKeys(top, TopLevelKeys, "the spec");
+        var misspelt = new HashSet<string>(_suggested, StringComparer.Ordinal);
         string? model = ReadModelName(top, values);
         string? ns = OptionalString(values, "namespace");
         if (ns is not null && !IsValidNamespace(ns))
@@ -129,7 +160,7 @@ internal sealed partial class SpecParser
         Shape? input = null;
         if (values.TryGetValue("input", out var inputNode))
             input = ReadShape(inputNode, "input", mustBeMap: true);
-        else
+        else if (!misspelt.Contains("input"))
             Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "input", "the input size as HxWxC, e.g. input: 227x227x3");
 
         Dictionary<string, YNode> defaults = new(StringComparer.Ordinal);
@@ -144,7 +175,7 @@ internal sealed partial class SpecParser
         var layers = new List<LayerSpec>();
         if (!values.TryGetValue("layers", out var layersNode))
         {
-            Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "layers", "the list of layer rows");
+            if (!misspelt.Contains("layers")) Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "layers", "the list of layer rows, one - { name: conv1, type: conv, ... } per line");
         }
         else if (layersNode is YSequence rows)
         {
@@ -161,12 +192,13 @@ internal sealed partial class SpecParser
             Report(DiagnosticDescriptors.WrongValueType, Loc(layersNode), "layers", "a list of layer rows", layersNode.Describe());
         }
 
-        if (model is null || input is null) return null;
+        // Without a valid model name the table is still checked (Model is then empty: no model).
+        if (input is null) return null;
         return new NetworkSpec
         {
             FilePath = _path,
-            Model = model,
-            ModelLocation = Loc(values["model"]),
+            Model = model ?? "",
+            ModelLocation = values.TryGetValue("model", out var modelNode) ? Loc(modelNode) : Loc(top.Start, top.Start),
             Namespace = ns,
             Description = description,
             Source = source,
@@ -179,17 +211,19 @@ internal sealed partial class SpecParser
     {
         if (!values.TryGetValue("model", out var node))
         {
-            Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "model", "the C# class name of the model, e.g. model: AlexNet");
+            if (!_suggested.Contains("model")) Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "model", "the C# class name of the model, e.g. model: AlexNet");
             return null;
         }
         string? name = RequireString(node, "model");
         if (name is null) return null;
-        string? problem = IdentifierProblem(name);
+        string? problem = IdentifierProblem(name)
+            ?? (name == "ModelCatalog" ? "the generated catalog class already has that name; choose another name" : null);
         if (problem is not null)
         {
             Report(DiagnosticDescriptors.InvalidName, Loc(node), "Model name", name, problem);
             return null;
         }
+        _modelName = name;
         return name;
     }
 
@@ -205,14 +239,26 @@ internal sealed partial class SpecParser
             if (rowNode is not YMapping row)
             {
                 Report(DiagnosticDescriptors.WrongValueType, Loc(rowNode), $"layers[{i}]", "a mapping such as { name: conv1, type: conv, ... }", rowNode.Describe());
+                layers.Add(Unreadable(rowNode, i, null));
                 continue;
             }
             var layer = ReadLayer(row, i, defaults, typeCounts);
-            if (layer is null) continue;
+            if (layer is null)
+            {
+                // Keep the row's place: the rows after it continue from its documented output.
+                layers.Add(Unreadable(row, i, row.Entries.FirstOrDefault(e => e.Key.Value == "output").Value));
+                continue;
+            }
 
             if (names.TryGetValue(layer.Name, out int previous))
             {
                 Report(DiagnosticDescriptors.DuplicateLayerName, layer.Location, layer.Name, previous + 1);
+                layer = layer with { IsComplete = false };
+            }
+            else if (layer.PropertyName == _modelName)
+            {
+                Report(DiagnosticDescriptors.InvalidName, layer.Location, "Layer name", layer.Name,
+                    $"its property name {layer.PropertyName} is the model's class name, and a C# member cannot have the name of its class; rename the layer or the model");
                 layer = layer with { IsComplete = false };
             }
             else if (properties.TryGetValue(layer.PropertyName, out int clash))
@@ -230,6 +276,24 @@ internal sealed partial class SpecParser
         }
     }
 
+    /// <summary>A row that could not be read: incomplete, with its documented output when that is readable.</summary>
+    private LayerSpec Unreadable(YNode row, int index, YNode? output)
+    {
+        Shape? shape = null;
+        if (output is YScalar { IsPlain: true, IsNull: false } s)
+        {
+            // Read quietly: the row already has its error, and a bad output only stops inference.
+            int count = _diagnostics.Count;
+            shape = ReadShape(s, "output", mustBeMap: false);
+            _diagnostics.RemoveRange(count, _diagnostics.Count - count);
+        }
+        return new LayerSpec
+        {
+            Index = index, Name = $"row{index + 1}", PropertyName = $"Row{index + 1}", Kind = LayerKind.Activation,
+            Location = Loc(row.Start, row.Start, PathOf(row)), Output = shape, IsComplete = false,
+        };
+    }
+
     private LayerSpec? ReadLayer(YMapping row, int index, Dictionary<string, YNode> defaults, Dictionary<string, int> typeCounts)
     {
         var rowLocation = Loc(row.Start, row.Start, PathOf(row));
@@ -237,7 +301,11 @@ internal sealed partial class SpecParser
         var typeEntry = row.Entries.FirstOrDefault(e => e.Key.Value == "type");
         if (typeEntry.Key is null)
         {
-            Report(DiagnosticDescriptors.MissingKey, rowLocation, $"Row {index + 1}", "type", $"one of {string.Join(", ", LayerTypes.Keys)}");
+            var typo = row.Entries.FirstOrDefault(e => Closest(e.Key.Value, new[] { "type" }) is not null).Key;
+            if (typo is not null)
+                Report(DiagnosticDescriptors.UnknownKey, Loc(typo), typo.Value, $"row {index + 1}", " (did you mean 'type'?)");
+            else
+                Report(DiagnosticDescriptors.MissingKey, rowLocation, $"Row {index + 1}", "type", $"one of {string.Join(", ", LayerTypes.Keys)}");
             return null;
         }
         string? typeName = RequireString(typeEntry.Value, "type");
@@ -283,7 +351,7 @@ internal sealed partial class SpecParser
             Index = index, Name = name, PropertyName = ToPropertyName(name), Kind = kind, Location = location,
         };
 
-        int before = _diagnostics.Count(d => d.IsError);
+        int before = _diagnostics.Count(d => d.IsError), silentBefore = _silentErrors;
         switch (kind)
         {
             case LayerKind.Conv:
@@ -326,7 +394,7 @@ internal sealed partial class SpecParser
                     Report(DiagnosticDescriptors.InvalidValue, Loc(values["momentum"]), "momentum", Num(spec.Momentum.Value), "between 0 and 1 (PyTorch's meaning: the weight of the new batch, default 0.1)");
                 else if (spec.Momentum is > 0.5)
                     Report(DiagnosticDescriptors.SuspiciousValue, Loc(values["momentum"]),
-                        $"momentum {Num(spec.Momentum.Value)} is PyTorch's weight of the new batch; Keras' momentum {Num(spec.Momentum.Value)} is PyTorch's {Num(1 - spec.Momentum.Value)}");
+                        $"momentum {Num(spec.Momentum.Value)} is PyTorch's weight of the new batch; Keras' momentum {Num(spec.Momentum.Value)} is PyTorch's {Num(Math.Round(1 - spec.Momentum.Value, 6))}");
                 break;
             case LayerKind.Dropout:
                 var rate = RequireDouble(values, "rate", what, "the drop probability, e.g. rate: 0.5");
@@ -336,7 +404,7 @@ internal sealed partial class SpecParser
                     rate = null;
                 }
                 else if (rate is > 0.9)
-                    Report(DiagnosticDescriptors.SuspiciousValue, Loc(values["rate"]), $"dropout rate {Num(rate.Value)} drops more than 90% of the activations; did you mean {Num(1 - rate.Value)} (the keep probability)?");
+                    Report(DiagnosticDescriptors.SuspiciousValue, Loc(values["rate"]), $"dropout rate {Num(rate.Value)} drops more than 90% of the activations; did you mean {Num(Math.Round(1 - rate.Value, 6))} (the keep probability)?");
                 spec = spec with { Rate = rate };
                 break;
             case LayerKind.Dense:
@@ -350,7 +418,7 @@ internal sealed partial class SpecParser
                 };
                 break;
             case LayerKind.ZeroPad:
-                if (!values.ContainsKey("padding"))
+                if (!values.ContainsKey("padding") && !Misspelt("padding"))
                     Report(DiagnosticDescriptors.MissingKey, rowLocation, what, "padding", "p, [ph, pw] or [top, bottom, left, right]");
                 var padding = OptionalPadding(values);
                 if (padding is { Mode: not PaddingMode.Explicit })
@@ -361,7 +429,7 @@ internal sealed partial class SpecParser
                 spec = spec with { Padding = padding };
                 break;
             case LayerKind.Activation:
-                if (!values.ContainsKey("activation"))
+                if (!values.ContainsKey("activation") && !Misspelt("activation"))
                     Report(DiagnosticDescriptors.MissingKey, rowLocation, what, "activation", "relu, tanh, sigmoid or softmax");
                 spec = spec with { Activation = OptionalActivation(values) };
                 break;
@@ -372,7 +440,7 @@ internal sealed partial class SpecParser
         if (values.TryGetValue("output", out var outputNode))
             spec = spec with { Output = ReadShape(outputNode, "output", mustBeMap: false), OutputLocation = Loc(outputNode) };
 
-        bool hadErrors = _diagnostics.Count(d => d.IsError) > before;
+        bool hadErrors = _diagnostics.Count(d => d.IsError) > before || _silentErrors > silentBefore;
         return spec with { IsComplete = complete && !hadErrors };
     }
 
@@ -405,6 +473,7 @@ internal sealed partial class SpecParser
     private Dictionary<string, YNode> ReadKeys(YMapping map, string[] allowed, string where, string[]? otherwiseKnown = null)
     {
         var values = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        _suggested.Clear();
         foreach (var entry in map.Entries)
         {
             string key = entry.Key.Value;
@@ -413,16 +482,24 @@ internal sealed partial class SpecParser
                 values[key] = entry.Value;
                 continue;
             }
+            string? closest = otherwiseKnown is not null && otherwiseKnown.Contains(key) ? null : Closest(key, allowed);
+            // A misspelt required key is one mistake: the "missing key" it causes is not reported again.
+            if (closest is not null && !map.Entries.Any(e => e.Key.Value == closest)) _suggested.Add(closest);
             string hint = otherwiseKnown is not null && otherwiseKnown.Contains(key)
                 ? $"; '{key}' is not a key of this layer type (it takes {string.Join(", ", allowed)})"
-                : DidYouMean(key, allowed);
+                : closest is not null ? $" (did you mean '{closest}'?)" : $"; the keys are {string.Join(", ", allowed)}";
             Report(DiagnosticDescriptors.UnknownKey, Loc(entry.Key), key, where, hint);
         }
         return values;
     }
 
     internal static string DidYouMean(string word, IEnumerable<string> candidates)
+        => Closest(word, candidates) is { } best ? $" (did you mean '{best}'?)" : "";
+
+    /// <summary>The candidate a misspelt word most likely meant, if one is close enough.</summary>
+    internal static string? Closest(string word, IEnumerable<string> candidates)
     {
+        if (word.Length > 64) return null;
         string? best = null;
         int bestDistance = int.MaxValue;
         foreach (var candidate in candidates)
@@ -430,7 +507,10 @@ internal sealed partial class SpecParser
             int d = Distance(word.ToLowerInvariant(), candidate);
             if (d < bestDistance) { best = candidate; bestDistance = d; }
         }
-        return best is not null && bestDistance <= Math.Max(2, word.Length / 3) ? $" (did you mean '{best}'?)" : "";
+        if (best is not null && bestDistance <= Math.Max(2, word.Length / 3)) return best;
+        // convolution → conv, dense_layer → dense: a candidate the word starts with.
+        string lower = word.ToLowerInvariant();
+        return candidates.Where(c => c.Length >= 3 && lower.StartsWith(c, StringComparison.Ordinal)).OrderByDescending(c => c.Length).FirstOrDefault();
     }
 
     private static int Distance(string a, string b)
@@ -739,11 +819,17 @@ internal sealed partial class SpecParser
                 return null;
             }
         }
+        if (parts == 3 && (double)dims[0] * dims[1] * dims[2] > int.MaxValue)
+        {
+            Report(DiagnosticDescriptors.InvalidValue, Loc(s), key, s.Value, $"a size of at most {int.MaxValue} values in all (H * W * C)");
+            return null;
+        }
         return dims;
     }
 
     private void ReportMissing(Dictionary<string, YNode> values, string what, string key, string help)
     {
+        if (Misspelt(key)) return;
         var at = values.TryGetValue("type", out var typeNode) ? Loc(typeNode) : LocationInfo.FileStart(_path);
         Report(DiagnosticDescriptors.MissingKey, at, what, key, help);
     }
@@ -770,7 +856,7 @@ internal sealed partial class SpecParser
                 ? $"its property name '{identifier}' is not a C# identifier; use letters, digits and underscores, starting with a letter"
                 : "it is not a C# identifier; use letters, digits and underscores, starting with a letter";
         if (SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(identifier) != SyntaxKind.None)
-            return "it is a C# keyword";
+            return "it is a C# keyword; choose another name";
         if (isLayer && ReservedMembers.Contains(identifier))
             return $"its property name {identifier} is a member every generated model already has";
         return null;
@@ -797,8 +883,29 @@ internal sealed partial class SpecParser
 
     private LocationInfo Loc(YNode node) => Loc(node.Start, node.End, PathOf(node));
 
-    private LocationInfo Loc(TextMark start, TextMark end, string? path = null) => new(path ?? _path, start.Index, Math.Max(0, end.Index - start.Index),
-        start.Line, start.Column, end.Line, end.Column);
+    private LocationInfo Loc(TextMark start, TextMark end, string? path = null)
+    {
+        // Marks of a base file (families) are that file's: only this file's are clamped to its end.
+        if (path is null || path == _path)
+        {
+            start = Clamp(start);
+            end = Clamp(end);
+        }
+        if (end.Index < start.Index) end = start;
+        return new(path ?? _path, start.Index, end.Index - start.Index, start.Line, start.Column, end.Line, end.Column);
+    }
+
+    /// <summary>The YAML parser's end-of-stream mark can lie past the text: such marks become its end.</summary>
+    private TextMark Clamp(TextMark mark) =>
+        mark.Line > _textEnd.Line || (mark.Line == _textEnd.Line && mark.Column > _textEnd.Column) || mark.Index > _textEnd.Index ? _textEnd : mark;
+
+    private static TextMark EndOf(string text)
+    {
+        int line = 0, lineStart = 0;
+        for (int i = 0; i < text.Length; i++)
+            if (text[i] == '\n') { line++; lineStart = i + 1; }
+        return new TextMark(text.Length, line, text.Length - lineStart);
+    }
 
     private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo location, params object[] args)
         => _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, args));

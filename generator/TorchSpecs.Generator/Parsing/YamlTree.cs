@@ -58,7 +58,8 @@ internal static class YamlTree
 
     public static YNode? Read(string text, List<YamlProblem> problems)
     {
-        var reader = new Reader(new Parser(new StringReader(text)), problems);
+        var scanner = new Scanner(new StringReader(text), skipComments: true);
+        var reader = new Reader(new Parser(scanner), problems);
         try
         {
             return reader.ReadStream();
@@ -68,6 +69,48 @@ internal static class YamlTree
             problems.Add(new YamlProblem("syntax", Clean(e.Message), ToMark(e.Start), ToMark(e.End)));
             return null;
         }
+        catch (Exception e) when (e is not OperationCanceledException && e.TargetSite?.DeclaringType?.Assembly == typeof(Parser).Assembly)
+        {
+            // YamlDotNet's scanner throws plain exceptions on some broken input (e.g. an
+            // InvalidOperationException inside a plain scalar): a syntax error where it stopped.
+            var at = ToMark(scanner.CurrentPosition);
+            var open = reader.OpenFlow ?? UnclosedBracket(text, at.Index);
+            if (open is { } o)
+                problems.Add(new YamlProblem("syntax",
+                    $"this '{o.Bracket}' is not closed before line {at.Line + 1}; end it with '{(o.Bracket == '{' ? '}' : ']')}'", o.Start, o.End));
+            else
+                problems.Add(new YamlProblem("syntax", "the YAML cannot be read from here on (an unexpected character or line break in a value)", at, at));
+            return null;
+        }
+    }
+
+    /// <summary>The innermost '{' or '[' still open at <paramref name="end"/>, skipping quotes and comments.</summary>
+    internal static (char Bracket, TextMark Start, TextMark End)? UnclosedBracket(string text, int end)
+    {
+        var open = new Stack<(char Bracket, int Index, int Line, int Column)>();
+        int line = 0, lineStart = 0;
+        end = Math.Min(end, text.Length);
+        for (int i = 0; i < end; i++)
+        {
+            char c = text[i];
+            if (c == '\n') { line++; lineStart = i + 1; continue; }
+            if (c == '#' && (i == 0 || char.IsWhiteSpace(text[i - 1])))
+            {
+                while (i + 1 < end && text[i + 1] != '\n') i++;
+                continue;
+            }
+            if (c is '\'' or '"' && (i == 0 || text[i - 1] is ' ' or '\t' or '{' or '[' or ',' or ':'))
+            {
+                int close = text.IndexOf(c, i + 1);
+                int newline = text.IndexOf('\n', i + 1);
+                if (close > 0 && close < end && (newline < 0 || close < newline)) { i = close; continue; }
+            }
+            if (c is '{' or '[') open.Push((c, i, line, i - lineStart));
+            else if (c is '}' or ']' && open.Count > 0 && open.Peek().Bracket == (c == '}' ? '{' : '[')) open.Pop();
+        }
+        if (open.Count == 0) return null;
+        var top = open.Peek();
+        return (top.Bracket, new TextMark(top.Index, top.Line, top.Column), new TextMark(top.Index + 1, top.Line, top.Column + 1));
     }
 
     internal static TextMark ToMark(Mark mark) => new(
@@ -87,6 +130,10 @@ internal static class YamlTree
         private readonly IParser _parser;
         private readonly List<YamlProblem> _problems;
         private readonly Dictionary<string, YNode> _anchors = new();
+        private readonly Stack<(char Bracket, TextMark Start, TextMark End)> _flow = new();
+
+        /// <summary>The innermost '{' or '[' being read, when the scanner gives up inside one.</summary>
+        public (char Bracket, TextMark Start, TextMark End)? OpenFlow => _flow.Count > 0 ? _flow.Peek() : null;
 
         public Reader(IParser parser, List<YamlProblem> problems) { _parser = parser; _problems = problems; }
 
@@ -128,6 +175,7 @@ internal static class YamlTree
                     return node;
                 case SequenceStart start:
                 {
+                    if (start.Style == SequenceStyle.Flow) _flow.Push(('[', ToMark(start.Start), ToMark(start.End)));
                     _parser.MoveNext();
                     var items = new List<YNode>();
                     while (_parser.Current is not SequenceEnd)
@@ -136,18 +184,27 @@ internal static class YamlTree
                         items.Add(ReadNode(depth + 1));
                     }
                     var end = _parser.Current;
+                    if (start.Style == SequenceStyle.Flow) _flow.Pop();
                     _parser.MoveNext();
-                    return Done(new YSequence(items, ToMark(start.Start), ToMark(end.End)), start.Anchor);
+                    return Done(new YSequence(items, ToMark(start.Start), EndOf(end, start.Style == SequenceStyle.Flow)), start.Anchor);
                 }
                 case MappingStart start:
                 {
+                    if (start.Style == MappingStyle.Flow) _flow.Push(('{', ToMark(start.Start), ToMark(start.End)));
                     _parser.MoveNext();
                     var entries = new List<KeyValuePair<YScalar, YNode>>();
                     var seen = new HashSet<string>(StringComparer.Ordinal);
+                    var reported = new HashSet<string>(StringComparer.Ordinal);
                     TextMark endMark = ToMark(start.End);
                     while (true)
                     {
-                        if (_parser.Current is MappingEnd mappingEnd) { endMark = ToMark(mappingEnd.End); _parser.MoveNext(); break; }
+                        if (_parser.Current is MappingEnd mappingEnd)
+                        {
+                            endMark = EndOf(mappingEnd, start.Style == MappingStyle.Flow);
+                            if (start.Style == MappingStyle.Flow) _flow.Pop();
+                            _parser.MoveNext();
+                            break;
+                        }
                         var keyEvent = _parser.Current ?? throw new YamlException("unexpected end of the YAML stream");
                         YNode key = ReadNode(depth + 1);
                         YNode value = ReadNode(depth + 1);
@@ -158,7 +215,9 @@ internal static class YamlTree
                         }
                         if (!seen.Add(scalarKey.Value))
                         {
-                            _problems.Add(new YamlProblem("duplicate", scalarKey.Value, scalarKey.Start, scalarKey.End));
+                            // Once per key and mapping: a key repeated many times is one mistake.
+                            if (reported.Add(scalarKey.Value))
+                                _problems.Add(new YamlProblem("duplicate", scalarKey.Value, scalarKey.Start, scalarKey.End));
                             continue;
                         }
                         entries.Add(new KeyValuePair<YScalar, YNode>(scalarKey, value));
@@ -168,6 +227,13 @@ internal static class YamlTree
                 default:
                     throw new YamlException(current.Start, current.End, $"unexpected {current.GetType().Name} in the YAML stream");
             }
+        }
+
+        /// <summary>YamlDotNet gives a flow collection's closing ']' or '}' an empty span: the node ends after it.</summary>
+        private static TextMark EndOf(ParsingEvent end, bool flow)
+        {
+            var mark = ToMark(end.End);
+            return flow && end.Start.Index == end.End.Index ? new TextMark(mark.Index + 1, mark.Line, mark.Column + 1) : mark;
         }
 
         private YNode Done(YNode node, YamlDotNet.Core.AnchorName anchor) { Remember(anchor, node); return node; }
