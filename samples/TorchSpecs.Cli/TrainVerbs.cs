@@ -38,10 +38,11 @@ internal static class TrainVerbs
         var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in --out (or --from): model, optimizer, schedule and history." };
         var from = new Option<string?>("--from") { Description = "With --resume: the checkpoint to continue from." };
         var noTest = new Option<bool>("--no-test") { Description = "Do not evaluate on the test set after training." };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch (0: one per core).", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Trains a model on an image data set, saves a checkpoint every epoch, then evaluates it on the test set.")
         {
             model, dataset, data, epochs, batch, optimizer, lr, momentum, decay, schedule, stepSize, gamma, patience, early, validation,
-            seed, flip, crop, fit, smoothing, limit, output, resume, from, noTest,
+            seed, flip, crop, fit, smoothing, limit, output, resume, from, noTest, threads,
         };
         command.SetAction(result => Guard(() =>
         {
@@ -58,6 +59,8 @@ internal static class TrainVerbs
                 Fit = ParseEnum<FitMode>(result.GetValue(fit)!, "--fit"), LabelSmoothing = result.GetValue(smoothing), Limit = result.GetValue(limit),
             };
             if (options.Validate() is { } problem) throw new BadInputException(problem);
+            if (result.GetValue(threads) < 0) throw new BadInputException("--threads must not be negative");
+            if (result.GetValue(threads) > 0) torch.set_num_threads(result.GetValue(threads));
             string outDir = result.GetValue(output) ?? Path.Combine("runs", info.Name);
             string? resumeFrom = null;
             if (result.GetValue(resume)) resumeFrom = result.GetValue(from) ?? Path.Combine(outDir, Trainer.LastFile);
@@ -81,7 +84,7 @@ internal static class TrainVerbs
                 if (test) Console.WriteLine($"{dataSetName} has no test set here; evaluate a checkpoint with `evaluate`.");
                 return 0;
             }
-            return EvaluateCheckpoint(info, trained.BestCheckpoint, splits.Test, outDir);
+            return EvaluateCheckpoint(info, trained.BestCheckpoint, splits.Test, outDir, trained.Meta.History);
         }));
         return command;
     }
@@ -111,7 +114,7 @@ internal static class TrainVerbs
         return command;
     }
 
-    private static int EvaluateCheckpoint(ModelInfo info, string checkpoint, ImageDataSet test, string outDir)
+    private static int EvaluateCheckpoint(ModelInfo info, string checkpoint, ImageDataSet test, string outDir, IReadOnlyList<EpochRecord>? history = null)
     {
         using var model = info.Create();
         var meta = Checkpoint.Load(checkpoint, info, model);
@@ -119,7 +122,7 @@ internal static class TrainVerbs
             throw new BadInputException($"{checkpoint}: trained on classes {string.Join(", ", meta.Classes)}; {test.Name} has {string.Join(", ", test.Classes)}");
         var transform = new BatchTransform(info.Input, meta.Options.Fit, meta.Normalization);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var evaluation = Evaluation.Run(model, info.Name, test, transform, outDir, meta.History);
+        var evaluation = Evaluation.Run(model, info.Name, test, transform, outDir, history ?? LongestHistory(checkpoint, meta));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"evaluated {checkpoint} (epoch {meta.Epoch}) on {test.Count} {test.Name} images in {clock.Elapsed.TotalSeconds:F1} s"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {evaluation.Accuracy:F4}"));
@@ -127,6 +130,27 @@ internal static class TrainVerbs
         Console.WriteLine($"confusion matrix: {evaluation.ConfusionImage} (text: {evaluation.ConfusionTextFile})");
         if (evaluation.CurvesImage is not null) Console.WriteLine($"training curves: {evaluation.CurvesImage}");
         return 0;
+    }
+
+    /// <summary>
+    /// The curves show the whole run: best.ckpt's history stops at its epoch, so a last.ckpt of
+    /// the same run beside it, with a longer history, is used when there is one.
+    /// </summary>
+    private static IReadOnlyList<EpochRecord> LongestHistory(string checkpoint, CheckpointMeta meta)
+    {
+        string last = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, Trainer.LastFile);
+        if (!File.Exists(last) || Path.GetFullPath(last) == Path.GetFullPath(checkpoint)) return meta.History;
+        try
+        {
+            var other = Checkpoint.ReadMeta(last);
+            bool sameRun = other.Model == meta.Model && other.History.Count > meta.History.Count
+                && other.History.Take(meta.History.Count).SequenceEqual(meta.History);
+            return sameRun ? other.History : meta.History;
+        }
+        catch (CheckpointException)
+        {
+            return meta.History;
+        }
     }
 
     private static T ParseEnum<T>(string text, string option) where T : struct, Enum =>

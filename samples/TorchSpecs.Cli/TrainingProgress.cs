@@ -59,7 +59,7 @@ internal static class TrainingProgress
             long left = (p.Steps - p.Step) + (long)(p.Epochs - p.Epoch) * p.Steps;
             var eta = TimeSpan.FromSeconds(left * _secondsPerStep);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps}: loss {p.Loss:F4} acc {p.Accuracy:F4}, {p.ImagesPerSecond:F0} images/s, lr {p.LearningRate:G3}, ETA {eta:mm\\:ss}"));
+                $"  epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps}: loss {p.Loss:F4} acc {p.Accuracy:F4}, {p.ImagesPerSecond:F0} images/s, lr {p.LearningRate:G3}, ETA {(int)eta.TotalMinutes}:{eta.Seconds:00}"));
         }
 
         public void EpochDone(EpochRecord record, bool improved)

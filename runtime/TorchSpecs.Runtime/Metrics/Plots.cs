@@ -76,6 +76,7 @@ public static class Plots
             valAcc.LinePattern = LinePattern.Dashed;
             valAcc.Axes.YAxis = plot.Axes.Right;
         }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Axes.Left.Label.Text = "loss (cross-entropy)";
         plot.Axes.Right.Label.Text = "accuracy";
         plot.XLabel("epoch");

@@ -44,4 +44,20 @@ public class EvaluationTests
         if (!OperatingSystem.IsLinux() || MallocTuning.OptedOut(Environment.GetEnvironmentVariable(MallocTuning.OptOutVariable))) return;
         Assert.True(MallocTuning.Apply());
     }
+
+    [Fact]
+    public void OpenMp_tuning_respects_a_wait_policy_already_set()
+    {
+        string? before = Environment.GetEnvironmentVariable(OpenMpTuning.Variable);
+        try
+        {
+            Environment.SetEnvironmentVariable(OpenMpTuning.Variable, "ACTIVE");
+            Assert.False(OpenMpTuning.Apply());
+            Assert.Equal("ACTIVE", Environment.GetEnvironmentVariable(OpenMpTuning.Variable));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(OpenMpTuning.Variable, before);
+        }
+    }
 }
