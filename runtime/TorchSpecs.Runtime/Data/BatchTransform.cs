@@ -1,0 +1,142 @@
+using System.Text.Json.Serialization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchSpecs.Data;
+
+/// <summary>How images meet a model input of another size.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FitMode>))]
+public enum FitMode
+{
+    /// <summary>Bilinear resize to the model's size (one interpolation per batch).</summary>
+    Resize,
+    /// <summary>Zero-pad smaller images to the model's size, centred (28x28 into 32x32); resize if larger.</summary>
+    Pad,
+}
+
+/// <summary>Random augmentation of training batches, done on the whole batch tensor.</summary>
+/// <param name="HorizontalFlip">Flip each image left-right with probability 1/2.</param>
+/// <param name="CropPadding">Zero-pad by this many pixels and crop back at a random offset per image; 0 is off.</param>
+public sealed record Augmentation(bool HorizontalFlip = false, int CropPadding = 0)
+{
+    public static Augmentation None { get; } = new();
+    public bool Any => HorizontalFlip || CropPadding > 0;
+}
+
+/// <summary>Per-channel normalization (x - mean) / std, in the model's channels.</summary>
+public sealed record Normalization(float[] Mean, float[] Std);
+
+/// <summary>
+/// Turns data-set images into a model's input batch: fit (resize or pad), channel replication
+/// of grayscale into 3-channel models (or luminance for 1-channel models fed RGB), optional
+/// augmentation, normalization. Every step works on the whole [B, C, H, W] batch.
+/// </summary>
+public sealed class BatchTransform
+{
+    private readonly TensorShape _input;
+    private readonly FitMode _fit;
+
+    public BatchTransform(TensorShape modelInput, FitMode fit, Normalization normalization)
+    {
+        if (modelInput.IsFlat) throw new ArgumentException($"the model takes a flat input ({modelInput}); image data needs an HxWxC input", nameof(modelInput));
+        _input = modelInput;
+        _fit = fit;
+        if (normalization.Mean.Length != modelInput.Channels || normalization.Std.Length != modelInput.Channels)
+            throw new ArgumentException($"normalization has {normalization.Mean.Length} channels, the model {modelInput.Channels}", nameof(normalization));
+        Normalization = normalization;
+    }
+
+    public Normalization Normalization { get; }
+
+    /// <summary>
+    /// The images at <paramref name="indices"/> as the model's input, float32 [B, C, H, W].
+    /// With <paramref name="augmentation"/>, random flips and crops use torch's global generator
+    /// (seed it for repeatable runs).
+    /// </summary>
+    public Tensor Apply(ImageDataSet data, Tensor indices, Augmentation? augmentation = null)
+    {
+        using var scope = NewDisposeScope();
+        var x = Fit(data, indices, _input, _fit);
+        if (augmentation is { Any: true }) x = Augment(x, augmentation);
+        using var mean = torch.tensor(Normalization.Mean).reshape(1, -1, 1, 1);
+        using var std = torch.tensor(Normalization.Std).reshape(1, -1, 1, 1);
+        return x.sub(mean).div_(std).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The per-channel mean and standard deviation of up to <paramref name="sample"/> images
+    /// (evenly spaced through the set), fitted to the model input.
+    /// </summary>
+    public static Normalization Measure(ImageDataSet data, TensorShape modelInput, FitMode fit, int sample = 10_000)
+    {
+        using var scope = NewDisposeScope();
+        long n = Math.Min(sample, data.Count);
+        var indices = torch.linspace(0, data.Count - 1, n).to_type(ScalarType.Int64);
+        var sum = torch.zeros(modelInput.Channels, dtype: ScalarType.Float64);
+        var squares = torch.zeros(modelInput.Channels, dtype: ScalarType.Float64);
+        long pixels = 0;
+        for (long start = 0; start < n; start += 1000)
+        {
+            var x = Fit(data, indices.narrow(0, start, Math.Min(n, start + 1000) - start), modelInput, fit).to_type(ScalarType.Float64);
+            sum.add_(x.sum(new long[] { 0, 2, 3 }));
+            squares.add_(x.square().sum(new long[] { 0, 2, 3 }));
+            pixels += x.shape[0] * x.shape[2] * x.shape[3];
+        }
+        var mean = sum.div(pixels);
+        var std = squares.div(pixels).sub(mean.square()).clamp_min(1e-12).sqrt().clamp_min(1e-3);
+        return new Normalization(
+            mean.to_type(ScalarType.Float32).data<float>().ToArray(),
+            std.to_type(ScalarType.Float32).data<float>().ToArray());
+    }
+
+    internal static Tensor Fit(ImageDataSet data, Tensor indices, TensorShape input, FitMode fit)
+    {
+        Tensor x;
+        var size = data.ImageSize;
+        if (fit == FitMode.Pad && size is { } s && s.Height <= input.Height && s.Width <= input.Width)
+        {
+            x = data.Images(indices, s.Height, s.Width);
+            long top = (input.Height - s.Height) / 2, left = (input.Width - s.Width) / 2;
+            if (top > 0 || left > 0 || s.Height < input.Height || s.Width < input.Width)
+                x = nn.functional.pad(x, new[] { left, input.Width - s.Width - left, top, input.Height - s.Height - top });
+        }
+        else
+        {
+            x = data.Images(indices, input.Height, input.Width);
+        }
+        long have = x.shape[1], want = input.Channels;
+        if (have == want) return x;
+        if (have == 1) return x.expand(-1, want, -1, -1).contiguous();
+        if (have == 3 && want == 1)
+        {
+            using var weights = torch.tensor(new[] { 0.299f, 0.587f, 0.114f }).reshape(1, 3, 1, 1);
+            return x.mul(weights).sum(1, keepdim: true);
+        }
+        throw new ArgumentException($"{data.Name} has {have} channels; the model takes {want}");
+    }
+
+    /// <summary>Random horizontal flips and padded random crops for a whole batch.</summary>
+    internal static Tensor Augment(Tensor x, Augmentation augmentation)
+    {
+        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        if (augmentation.HorizontalFlip)
+        {
+            var flip = torch.rand(b).lt(0.5).reshape(b, 1, 1, 1);
+            x = torch.where(flip, x.flip(3), x);
+        }
+        int p = augmentation.CropPadding;
+        if (p > 0)
+        {
+            var padded = nn.functional.pad(x, new long[] { p, p, p, p });
+            var dy = torch.randint(0, 2 * p + 1, new[] { b, 1L }, dtype: ScalarType.Int64);
+            var dx = torch.randint(0, 2 * p + 1, new[] { b, 1L }, dtype: ScalarType.Int64);
+            var rows = dy.add(torch.arange(h, dtype: ScalarType.Int64).unsqueeze(0));   // [B, H]
+            var cols = dx.add(torch.arange(w, dtype: ScalarType.Int64).unsqueeze(0));   // [B, W]
+            var rowIndex = rows.reshape(b, 1, h, 1).expand(b, c, h, w + 2 * p);
+            var picked = padded.gather(2, rowIndex);                                    // [B, C, H, W+2p]
+            var colIndex = cols.reshape(b, 1, 1, w).expand(b, c, h, w);
+            x = picked.gather(3, colIndex);
+        }
+        return x;
+    }
+}

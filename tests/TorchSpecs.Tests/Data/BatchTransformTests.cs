@@ -1,0 +1,92 @@
+using TorchSharp;
+using TorchSpecs.Data;
+using static TorchSharp.torch;
+
+namespace TorchSpecs.Tests.Data;
+
+public class BatchTransformTests
+{
+    private static TensorImageDataSet Gray(int n, int h, int w, Func<int, int, int, byte> pixel)
+    {
+        var bytes = new byte[n * h * w];
+        for (int i = 0; i < n; i++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) bytes[(i * h + y) * w + x] = pixel(i, y, x);
+        return new TensorImageDataSet("gray", torch.tensor(bytes, new long[] { n, 1, h, w }, ScalarType.Byte),
+            torch.zeros(n, dtype: ScalarType.Int64), new[] { "a", "b" });
+    }
+
+    private static readonly Normalization Identity3 = new(new[] { 0f, 0f, 0f }, new[] { 1f, 1f, 1f });
+
+    [Fact]
+    public void Grayscale_is_replicated_into_three_channels_and_padded()
+    {
+        using var set = Gray(2, 4, 4, (i, y, x) => (byte)(i * 100 + y * 4 + x));
+        var transform = new BatchTransform(new TensorShape(8, 8, 3), FitMode.Pad, Identity3);
+        using var batch = transform.Apply(set, torch.tensor(new long[] { 1 }));
+        Assert.Equal(new long[] { 1, 3, 8, 8 }, batch.shape);
+        Assert.Equal(0f, batch[0, 1, 0, 0].item<float>());
+        Assert.Equal(0f, batch[0, 2, 7, 7].item<float>());
+        // pixel (y=1, x=3) of the 4x4 image sits at (3, 5) of the 8x8 input, in every channel
+        for (int c = 0; c < 3; c++) Assert.Equal((100 + 1 * 4 + 3) / 255f, batch[0, c, 3, 5].item<float>(), 6);
+    }
+
+    [Fact]
+    public void Resize_is_bilinear_on_the_batch_and_normalization_applies()
+    {
+        using var set = Gray(3, 4, 4, (_, _, _) => 51);
+        var transform = new BatchTransform(new TensorShape(8, 6, 1), FitMode.Resize, new Normalization(new[] { 0.1f }, new[] { 0.5f }));
+        using var batch = transform.Apply(set, torch.tensor(new long[] { 0, 2 }));
+        Assert.Equal(new long[] { 2, 1, 8, 6 }, batch.shape);
+        Assert.True(batch.allclose(torch.full(2, 1, 8, 6, (0.2f - 0.1f) / 0.5f), atol: 1e-5));
+    }
+
+    [Fact]
+    public void Measure_gives_the_mean_and_standard_deviation()
+    {
+        using var set = Gray(2, 2, 2, (i, _, _) => i == 0 ? (byte)0 : (byte)255);
+        var n = BatchTransform.Measure(set, new TensorShape(2, 2, 1), FitMode.Resize);
+        Assert.Equal(0.5f, n.Mean[0], 5);
+        Assert.Equal(0.5f, n.Std[0], 5);
+    }
+
+    [Fact]
+    public void Flip_gives_each_image_as_it_is_or_mirrored_and_both_happen()
+    {
+        using var set = Gray(64, 3, 5, (_, y, x) => (byte)(x * 50 + y));
+        torch.manual_seed(7);
+        using var x0 = set.Images(torch.arange(64));
+        using var flipped = BatchTransform.Augment(x0, new Augmentation(HorizontalFlip: true));
+        int same = 0, mirrored = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            if (flipped[i].allclose(x0[i])) same++;
+            else if (flipped[i].allclose(x0[i].flip(2))) mirrored++;
+        }
+        Assert.Equal(64, same + mirrored);
+        Assert.InRange(same, 16, 48);
+    }
+
+    [Fact]
+    public void Padded_crop_shifts_each_image_by_at_most_the_padding()
+    {
+        const int p = 2;
+        using var set = Gray(32, 6, 6, (_, y, x) => (byte)(1 + y * 6 + x));
+        torch.manual_seed(3);
+        using var x0 = set.Images(torch.arange(32));
+        using var cropped = BatchTransform.Augment(x0, new Augmentation(CropPadding: p));
+        Assert.Equal(x0.shape, cropped.shape);
+        using var padded = nn.functional.pad(x0, new long[] { p, p, p, p });
+        var offsets = new HashSet<(int, int)>();
+        for (int i = 0; i < 32; i++)
+        {
+            (int, int)? found = null;
+            for (int dy = 0; dy <= 2 * p && found is null; dy++)
+                for (int dx = 0; dx <= 2 * p && found is null; dx++)
+                    if (cropped[i].allclose(padded[i, .., dy..(dy + 6), dx..(dx + 6)])) found = (dy, dx);
+            Assert.NotNull(found);
+            offsets.Add(found!.Value);
+        }
+        Assert.True(offsets.Count > 5, $"only {offsets.Count} distinct offsets in 32 images");
+    }
+}
