@@ -1,7 +1,7 @@
 using TorchSpecs.Data;
 using TorchSpecs.Metrics;
 using TorchSpecs.Native;
-using TorchSpecs.Tests.Models;
+using TorchSpecs.Tests.TestModels;
 using TorchSpecs.Training;
 
 namespace TorchSpecs.Tests.Training;

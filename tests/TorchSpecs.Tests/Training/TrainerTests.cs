@@ -1,6 +1,6 @@
 using TorchSharp;
 using TorchSpecs.Data;
-using TorchSpecs.Tests.Models;
+using TorchSpecs.Tests.TestModels;
 using TorchSpecs.Training;
 using static TorchSharp.torch;
 
