@@ -31,12 +31,16 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
             .Select((provider, _) => GeneratorOptions.From(provider.GlobalOptions))
             .WithTrackingName(TrackingNames.Options);
 
+        // The spec filter needs the options, but parsing must not: projecting back to the file
+        // (the same AdditionalText object, so an Unchanged value) before Parse keeps every spec's
+        // Parse step Cached when only the options change (an .editorconfig or build-property edit).
         var results = context.AdditionalTextsProvider
             .Combine(context.AnalyzerConfigOptionsProvider)
-            .Where(pair => IsSpec(pair.Right.GetOptions(pair.Left)))
-            .Select((pair, cancellationToken) => SpecParser.Parse(pair.Left.Path, pair.Left.GetText(cancellationToken)?.ToString()))
+            .Where(static pair => IsSpec(pair.Right.GetOptions(pair.Left)))
+            .Select(static (pair, _) => pair.Left)
+            .Select(static (file, cancellationToken) => SpecParser.Parse(file.Path, file.GetText(cancellationToken)?.ToString()))
             .WithTrackingName(TrackingNames.Parse)
-            .Select((parsed, _) => Infer(parsed))
+            .Select(static (parsed, _) => Infer(parsed))
             .WithTrackingName(TrackingNames.Infer);
 
         var all = results.Collect();
