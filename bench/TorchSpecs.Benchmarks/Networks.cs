@@ -108,6 +108,9 @@ public static class Workloads
     private static readonly Dictionary<(string, bool, bool), Workload> Cache = new();
     private static readonly HashSet<string> Checked = new();
 
+    /// <summary>A/A control: the "generated" side is a second hand-written instance, to show the method's own bias.</summary>
+    public static bool Control { get; set; }
+
     public static Workload Get(string network, bool generated, bool train)
     {
         Networks.InitializeProcess();
@@ -116,7 +119,7 @@ public static class Workloads
         torch.manual_seed(42);
         var hand = pair.HandWritten();
         torch.manual_seed(42);
-        var gen = pair.Generated();
+        var gen = Control ? pair.HandWritten() : pair.Generated();
         Networks.AssertSameNetwork(hand, gen, pair.Info.Input.ToTorch(2));
         Checked.Add(network);
         Cache[(network, false, train)] = new Workload(hand, pair.Info, pair.Batch, train);
