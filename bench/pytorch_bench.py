@@ -267,20 +267,32 @@ def main():
                 optimizer.step()
         return time.perf_counter() - start
 
+    # The 2048^3 fp32 matmul rate, timed at the start of every run as the bench verb does, so
+    # that each side's images/s can also be read as a share of its own run's peak.
+    n = 2048
+    a, b = torch.randn(n, n), torch.randn(n, n)
+
+    def matmul_gflops():
+        start = time.perf_counter()
+        for _ in range(3):
+            torch.mm(a, b)
+        return 2.0 * n ** 3 * 3 / (time.perf_counter() - start) / 1e9
+
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    torch.mm(a, b)
     for mode in modes:
         step(mode, args.warmup)
     rates = {m: [] for m in modes}
+    peaks = []
     for _ in range(args.runs):
+        peaks.append(matmul_gflops())
         for mode in modes:
             rates[mode].append(args.batch * args.iterations / step(mode, args.iterations))
 
-    blas = "unknown BLAS"
     config = torch.__config__.show()
-    for name in ("OpenBLAS", "MKL", "BLIS"):
-        if name.lower() in config.lower():
-            blas = name
-            break
+    blas = "BLAS " + next((part.split("=", 1)[1] for part in config.replace(",", " ").split() if part.startswith("BLAS_INFO=")), "unknown")
+    if torch.backends.mkldnn.is_available():
+        blas += ", oneDNN"
     result = {
         "available": True,
         "torch": torch.__version__,
@@ -288,12 +300,15 @@ def main():
         "model": spec["model"],
         "batch": args.batch,
         "threads": threads,
-        "modes": {m: {"images_per_second_runs": r, "images_per_second": statistics.median(r), "min": min(r), "max": max(r)} for m, r in rates.items()},
+        "matmul_gflops_runs": peaks,
+        "modes": {m: {"images_per_second_runs": r, "images_per_second": statistics.median(r), "min": min(r), "max": max(r),
+                      "images_per_second_per_peak_gflops": statistics.median([x / p for x, p in zip(r, peaks)])} for m, r in rates.items()},
     }
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{spec['model']}: PyTorch {torch.__version__} ({blas}), batch {args.batch}, {threads} threads")
+        print(f"{spec['model']}: PyTorch {torch.__version__} ({blas}), batch {args.batch}, {threads} threads; "
+              f"matmul {statistics.median(peaks):.1f} GFLOP/s")
         for m, r in rates.items():
             print(f"  {m:10} {statistics.median(r):8.1f} images/s  ({min(r):.1f}-{max(r):.1f})")
 

@@ -60,6 +60,10 @@ public class GeneratorBenchmarks
         return output;
     }
 
+    /// <summary>A cold run, returning the driver's run result (with the generator's own elapsed time).</summary>
+    internal GeneratorDriverRunResult ColdRunResult() =>
+        NewDriver().RunGeneratorsAndUpdateCompilation(_compilation, out _, out _).GetRunResult();
+
     [Benchmark(Description = "rerun after an unrelated C# edit")]
     public Compilation RerunAfterCSharpEdit()
     {
