@@ -26,10 +26,10 @@ internal static class GeneratorCpu
             process.Refresh();
             var cpuBefore = process.TotalProcessorTime;
             var watch = Stopwatch.StartNew();
-            var result = bench.ColdRunResult();
+            var timing = bench.ColdRunTiming();
             watch.Stop();
             process.Refresh();
-            own.Add(result.ElapsedTime.TotalMilliseconds);
+            own.Add(timing.ElapsedTime.TotalMilliseconds);
             wall.Add(watch.Elapsed.TotalMilliseconds);
             cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
         }
@@ -39,7 +39,7 @@ internal static class GeneratorCpu
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"generator cold run, {GeneratorBenchmarks.SpecCount} specs, {runs} runs: wall median {wall[runs / 2]:F1} ms (min {wall[0]:F1}), " +
             $"process CPU median {cpu[runs / 2]:F1} ms (min {cpu[0]:F1}); " +
-            $"driver-reported generator time (GeneratorDriverRunResult.ElapsedTime) median {own[runs / 2]:F1} ms (min {own[0]:F1}); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+            $"driver-reported generator time (GetTimingInfo().ElapsedTime) median {own[runs / 2]:F1} ms (min {own[0]:F1}); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
         return 0;
     }
 }
