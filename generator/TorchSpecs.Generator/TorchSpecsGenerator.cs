@@ -31,20 +31,24 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
             .Select((provider, _) => GeneratorOptions.From(provider.GlobalOptions))
             .WithTrackingName(TrackingNames.Options);
 
+        // The spec filter needs the options, but reading must not: projecting back to the file
+        // (the same AdditionalText object, so an Unchanged value) before Parse keeps every spec's
+        // Parse step Cached when only the options change (an .editorconfig or build-property edit).
         var files = context.AdditionalTextsProvider
             .Combine(context.AnalyzerConfigOptionsProvider)
-            .Where(pair => IsSpec(pair.Right.GetOptions(pair.Left)))
-            .Select((pair, cancellationToken) => SpecFamily.Read(pair.Left.Path, pair.Left.GetText(cancellationToken)?.ToString()))
+            .Where(static pair => IsSpec(pair.Right.GetOptions(pair.Left)))
+            .Select(static (pair, _) => pair.Left)
+            .Select(static (file, cancellationToken) => SpecFamily.Read(file.Path, file.GetText(cancellationToken)?.ToString()))
             .WithTrackingName(TrackingNames.Parse);
 
         // base: reaches across files: every spec sees the headers of all specs, and a spec
         // without family keys resolves to its own parse, equal to the last one when it is unchanged.
-        var headers = files.Select((file, _) => file.Source).Collect();
+        var headers = files.Select(static (file, _) => file.Source).Collect();
         var results = files
             .Combine(headers)
-            .Select((pair, _) => SpecFamily.Resolve(pair.Left, pair.Right))
+            .Select(static (pair, _) => SpecFamily.Resolve(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.Resolve)
-            .Select((resolved, _) => Infer(resolved))
+            .Select(static (resolved, _) => Infer(resolved))
             .WithTrackingName(TrackingNames.Infer);
 
         var all = results.Collect();

@@ -297,9 +297,11 @@ internal static class ModelEmitter
 
     private static void WritePredict(CodeWriter w, ModelPlan plan)
     {
-        w.Line("/// <summary>Class probabilities: softmax over <see cref=\"forward\"/>'s logits, without gradients.</summary>")
+        // Inference mode, not just no_grad: libtorch then also skips view and version-counter
+        // tracking. The result is an inference tensor (it cannot take part in autograd later).
+        w.Line("/// <summary>Class probabilities: softmax over <see cref=\"forward\"/>'s logits, in libtorch's inference mode (no autograd bookkeeping at all). Call <c>eval()</c> first for evaluation.</summary>")
          .Open($"public {Tensor} Predict({Tensor} input)")
-         .Line($"using var noGrad = {Torch}.no_grad();")
+         .Line($"using var inference = {Torch}.inference_mode();")
          .Line("using var logits = forward(input);")
          .Line("return logits.softmax(1);")
          .Close()

@@ -23,6 +23,14 @@ public static partial class MallocTuning
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int MallOpt(int param, int value);
 
+    private static readonly object Gate = new();
+
+    /// <summary>What the last <see cref="Apply"/> did, or why it did nothing; null before the first call.</summary>
+    public static string? Status { get; private set; }
+
+    /// <summary>True once the tuning is in effect in this process.</summary>
+    public static bool IsApplied { get; private set; }
+
     /// <summary>True when the environment asks for no tuning.</summary>
     public static bool OptedOut(string? value) =>
         value is not null && (value.Trim() is "0" || value.Trim().Equals("false", StringComparison.OrdinalIgnoreCase)
@@ -34,19 +42,33 @@ public static partial class MallocTuning
     /// </summary>
     public static bool Apply()
     {
-        if (!OperatingSystem.IsLinux() || OptedOut(Environment.GetEnvironmentVariable(OptOutVariable))) return false;
-        try
+        lock (Gate)
         {
-            // mallopt returns 1 on success, 0 on error.
-            bool ok = MallOpt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1;
-            ok &= MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
-            ok &= MallOpt(M_TOP_PAD, 256 * 1024 * 1024) == 1;
-            ok &= MallOpt(M_MMAP_MAX, 0) == 1;
-            return ok;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false; // musl or another libc without mallopt: nothing to tune
+            if (IsApplied) return true;
+            if (!OperatingSystem.IsLinux()) { Status = "not Linux: malloc left as it is"; return false; }
+            if (OptedOut(Environment.GetEnvironmentVariable(OptOutVariable)))
+            {
+                Status = $"glibc malloc left as it is ({OptOutVariable}=0)";
+                return false;
+            }
+            try
+            {
+                // mallopt returns 1 on success, 0 on error.
+                bool ok = MallOpt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1;
+                ok &= MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
+                ok &= MallOpt(M_TOP_PAD, 256 * 1024 * 1024) == 1;
+                ok &= MallOpt(M_MMAP_MAX, 0) == 1;
+                IsApplied = ok;
+                Status = ok
+                    ? "glibc malloc: mmap threshold 32 MiB, no mmap, top pad 256 MiB, no trim"
+                    : "glibc refused a mallopt setting: malloc left partly tuned";
+                return ok;
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                Status = $"no glibc mallopt ({e.GetType().Name}): malloc left as it is"; // musl or another libc
+                return false;
+            }
         }
     }
 }

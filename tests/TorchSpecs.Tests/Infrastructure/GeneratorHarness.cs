@@ -34,6 +34,21 @@ public sealed record GeneratorRun(
     /// <summary>Runs the same driver again on a changed input (for incremental-caching tests).</summary>
     public GeneratorRun Rerun(IEnumerable<InMemorySpec>? specs = null, Compilation? compilation = null)
         => GeneratorHarness.Rerun(this, specs, compilation);
+
+    /// <summary>The additional files the driver holds now (the same objects, as an IDE keeps them).</summary>
+    public ImmutableArray<AdditionalText> Texts { get; init; } = ImmutableArray<AdditionalText>.Empty;
+
+    /// <summary>Runs the same driver again after one spec's text changed, every other file object kept as it was.</summary>
+    public GeneratorRun RerunWithEditedSpec(string path, string newText)
+        => GeneratorHarness.RerunWithEditedSpec(this, GeneratorHarness.Absolute(path), newText);
+
+    /// <summary>Runs the same driver again with one more global build property (an options-only change).</summary>
+    public GeneratorRun RerunWithGlobalOption(string key, string value)
+        => GeneratorHarness.RerunWithGlobalOption(this, key, value);
+
+    /// <summary>The tracked runs of the step <paramref name="trackingName"/> (see TrackingNames).</summary>
+    public ImmutableArray<IncrementalGeneratorRunStep> Steps(string trackingName) =>
+        Result.Results.Single().TrackedSteps.TryGetValue(trackingName, out var steps) ? steps : ImmutableArray<IncrementalGeneratorRunStep>.Empty;
 }
 
 /// <summary>
@@ -78,7 +93,7 @@ public static class GeneratorHarness
             ParseOptions,
             new OptionsProvider(texts.OfType<InMemorySpec>().Select(s => s.Path)),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
-        return Execute(driver, compilation);
+        return Execute(driver, compilation, texts);
     }
 
     internal static GeneratorRun Rerun(GeneratorRun previous, IEnumerable<InMemorySpec>? specs, Compilation? compilation)
@@ -90,25 +105,44 @@ public static class GeneratorHarness
             driver = driver.ReplaceAdditionalTexts(list.Cast<AdditionalText>().ToImmutableArray())
                            .WithUpdatedAnalyzerConfigOptions(new OptionsProvider(list.Select(s => s.Path)));
         }
-        return Execute(driver, compilation ?? previous.Output.RemoveAllSyntaxTrees().AddSyntaxTrees(
-            previous.Output.SyntaxTrees.Take(previous.Output.SyntaxTrees.Count() - previous.Result.GeneratedTrees.Length)));
+        return Execute(driver, compilation ?? InputCompilation(previous), specs is null ? previous.Texts : specs.Cast<AdditionalText>().ToImmutableArray());
     }
 
-    private static GeneratorRun Execute(GeneratorDriver driver, Compilation compilation)
+    internal static GeneratorRun RerunWithEditedSpec(GeneratorRun previous, string path, string newText)
+    {
+        var old = previous.Texts.Single(t => t.Path == path);
+        var edited = new InMemorySpec(path, newText);
+        var driver = previous.Driver.ReplaceAdditionalText(old, edited);
+        return Execute(driver, InputCompilation(previous), previous.Texts.Replace(old, edited));
+    }
+
+    internal static GeneratorRun RerunWithGlobalOption(GeneratorRun previous, string key, string value)
+    {
+        var driver = previous.Driver.WithUpdatedAnalyzerConfigOptions(
+            new OptionsProvider(previous.Texts.OfType<InMemorySpec>().Select(s => s.Path), new() { [key] = value }));
+        return Execute(driver, InputCompilation(previous), previous.Texts);
+    }
+
+    /// <summary>The compilation the previous run started from: its output without the generated trees.</summary>
+    private static Compilation InputCompilation(GeneratorRun previous) =>
+        previous.Output.RemoveAllSyntaxTrees().AddSyntaxTrees(
+            previous.Output.SyntaxTrees.Take(previous.Output.SyntaxTrees.Count() - previous.Result.GeneratedTrees.Length));
+
+    private static GeneratorRun Execute(GeneratorDriver driver, Compilation compilation, ImmutableArray<AdditionalText> texts)
     {
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
         var result = driver.GetRunResult();
-        return new GeneratorRun(driver, output, result.Diagnostics, result);
+        return new GeneratorRun(driver, output, result.Diagnostics, result) { Texts = texts };
     }
 
     public static string Absolute(string path) => path.StartsWith('/') ? path : ProjectDirectory + path;
 
     /// <summary>Build properties and the TorchSpecsSpec metadata, as TorchSpecs.targets sets them.</summary>
-    private sealed class OptionsProvider(IEnumerable<string> specPaths) : AnalyzerConfigOptionsProvider
+    private sealed class OptionsProvider(IEnumerable<string> specPaths, Dictionary<string, string>? extraGlobals = null) : AnalyzerConfigOptionsProvider
     {
         private readonly HashSet<string> _specs = new(specPaths, StringComparer.Ordinal);
 
-        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(new Dictionary<string, string>
+        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(new Dictionary<string, string>(extraGlobals ?? new())
         {
             ["build_property.RootNamespace"] = Namespace,
             ["build_property.projectdir"] = ProjectDirectory,
