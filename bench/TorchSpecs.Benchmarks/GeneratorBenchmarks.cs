@@ -88,9 +88,19 @@ public class GeneratorBenchmarks
             ?? throw new DirectoryNotFoundException("specs/seeds not found above the current or program folder");
         var texts = Directory.GetFiles(seeds, "*.yaml").OrderBy(p => p, StringComparer.Ordinal).Select(File.ReadAllText).ToArray();
         var model = new Regex(@"^model:\s*(\w+)", RegexOptions.Multiline);
+        var baseKey = new Regex(@"^base:\s*(\w+)", RegexOptions.Multiline);
+        var names = texts.Select(t => model.Match(t).Groups[1].Value).ToList();
+        int n = texts.Length;
         return Enumerable.Range(0, SpecCount).Select(i =>
         {
-            string text = model.Replace(texts[i % texts.Length], m => $"model: {m.Groups[1].Value}V{i}");
+            string text = model.Replace(texts[i % n], m => $"model: {m.Groups[1].Value}V{i}");
+            // A spec with base: points at the copy of its base made in the same round of copies.
+            text = baseKey.Replace(text, m =>
+            {
+                int j = i - i % n + names.IndexOf(m.Groups[1].Value);
+                if (j >= SpecCount) j -= n;
+                return $"base: {m.Groups[1].Value}V{j}";
+            });
             return (AdditionalText)new MemorySpec($"/bench/specs/spec{i:D2}.yaml", text);
         }).ToImmutableArray();
     }
