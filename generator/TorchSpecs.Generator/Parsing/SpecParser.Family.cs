@@ -195,39 +195,8 @@ internal sealed partial class SpecParser
     }
 
     /// <summary>Reads one file of the chain to its top mapping; nodes of a base file are marked with its path.</summary>
-    private YMapping? ReadTop(SpecSource file, bool isSelf)
-    {
-        string path = file.FilePath;
-        string text = file.Text;
-        if (text.IndexOf('\0') >= 0 || LooksBinary(text))
-        {
-            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(path), "the file is not a YAML text file; a spec is a YAML mapping with model, input and layers");
-            return null;
-        }
-        var problems = new List<YamlProblem>();
-        YNode? root = YamlTree.Read(text, problems);
-        if (!isSelf && root is not null) MarkOrigin(root, path);
-        foreach (var problem in problems)
-        {
-            var at = Loc(problem.Start, problem.End, path);
-            if (problem.Kind == "duplicate")
-                Report(DiagnosticDescriptors.DuplicateKey, at, problem.Message, "mapping");
-            else
-                Report(DiagnosticDescriptors.YamlSyntax, at, problem.Message);
-        }
-        if (problems.Any(p => p.Kind == "syntax" || p.Kind == "depth")) return null;
-        if (root is null || root is YScalar { IsNull: true })
-        {
-            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(path), "the spec file is empty; a spec is a YAML mapping with model, input and layers");
-            return null;
-        }
-        if (root is not YMapping top)
-        {
-            Report(DiagnosticDescriptors.WrongValueType, Loc(root), "the spec", "a mapping with model, input and layers", root.Describe());
-            return null;
-        }
-        return top;
-    }
+    private YMapping? ReadTop(SpecSource file, bool isSelf) =>
+        ReadTop(file.Text, file.FilePath, isSelf ? null : root => MarkOrigin(root, file.FilePath));
 
     private void MarkOrigin(YNode node, string path)
     {

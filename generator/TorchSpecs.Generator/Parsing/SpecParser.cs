@@ -116,20 +116,24 @@ internal sealed partial class SpecParser
             ? diagnostics
             : diagnostics.Where(d => d.IsError).Concat(diagnostics.Where(d => !d.IsError)).Take(MaxDiagnostics);
 
-    private NetworkSpec? ParseFile(string text)
+    /// <summary>
+    /// Reads one file's text to its top mapping, reporting what keeps it from being a spec
+    /// (binary, YAML errors, empty, not a mapping); <paramref name="mark"/> sees the tree first.
+    /// </summary>
+    private YMapping? ReadTop(string text, string path, Action<YNode>? mark = null)
     {
-        _textEnd = EndOf(text);
         if (text.IndexOf('\0') >= 0 || LooksBinary(text))
         {
-            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "The file is not a YAML text file; a spec is a YAML mapping with model, input and layers");
+            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(path), "The file is not a YAML text file; a spec is a YAML mapping with model, input and layers");
             return null;
         }
 
         var problems = new List<YamlProblem>();
         YNode? root = YamlTree.Read(text, problems);
+        if (root is not null) mark?.Invoke(root);
         foreach (var problem in problems)
         {
-            var at = Loc(problem.Start, problem.End);
+            var at = Loc(problem.Start, problem.End, path);
             if (problem.Kind == "duplicate")
                 Report(DiagnosticDescriptors.DuplicateKey, at, problem.Message, "mapping");
             else
@@ -139,7 +143,7 @@ internal sealed partial class SpecParser
 
         if (root is null || root is YScalar { IsNull: true })
         {
-            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "The spec file is empty; a spec is a YAML mapping with model, input and layers");
+            Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(path), "The spec file is empty; a spec is a YAML mapping with model, input and layers");
             return null;
         }
         if (root is not YMapping top)
@@ -147,6 +151,13 @@ internal sealed partial class SpecParser
             Report(DiagnosticDescriptors.WrongValueType, Loc(root), "the spec", "a mapping with model, input and layers", root.Describe());
             return null;
         }
+        return top;
+    }
+
+    private NetworkSpec? ParseFile(string text)
+    {
+        _textEnd = EndOf(text);
+        if (ReadTop(text, _path) is not YMapping top) return null;
 
         var values = ReadKeys(top, TopLevelKeys, "the spec");
         var misspelt = new HashSet<string>(_suggested, StringComparer.Ordinal);
