@@ -35,12 +35,8 @@ internal static class BenchVerb
         {
             model, batch, threads, warmup, runs, iterations, modes, channelsLast, json, comparePyTorch, python,
         };
-        command.SetAction(result =>
+        command.SetAction(result => Verbs.WithModel(models, result.GetValue(model)!, info =>
         {
-            ModelInfo info;
-            try { info = ModelLookup.Find(models, result.GetValue(model)!); }
-            catch (UnknownModelException e) { Console.Error.WriteLine(e.Message); return 2; }
-
             var selected = result.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var unknown = selected.Where(m => m is not ("forward" or "backward" or "train")).ToList();
             var options = new BenchOptions(result.GetValue(batch), result.GetValue(threads), result.GetValue(warmup), result.GetValue(runs),
@@ -61,7 +57,7 @@ internal static class BenchVerb
             else
                 Console.Write(BenchTable.Format(report));
             return 0;
-        });
+        }));
         return command;
     }
 }

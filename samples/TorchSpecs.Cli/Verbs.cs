@@ -72,7 +72,8 @@ internal static class Verbs
         return command;
     }
 
-    private static int WithModel(IReadOnlyList<ModelInfo> models, string name, Func<ModelInfo, int> action)
+    /// <summary>Runs <paramref name="action"/> on the named model; an unknown name is a one-line error and exit code 2.</summary>
+    internal static int WithModel(IReadOnlyList<ModelInfo> models, string name, Func<ModelInfo, int> action)
     {
         ModelInfo info;
         try { info = ModelLookup.Find(models, name); }
