@@ -22,7 +22,23 @@ namespace TorchSpecs.Generator;
 [Generator(LanguageNames.CSharp)]
 public sealed class TorchSpecsGenerator : IIncrementalGenerator
 {
-    public const string Version = "0.1.0";
+    /// <summary>
+    /// The package version, stamped into every generated class's GeneratedCode attribute: the
+    /// assembly's informational version (VersionPrefix in Directory.Build.props, plus a suffix
+    /// when one is packed), without the "+commit" build metadata.
+    /// </summary>
+    public static string Version { get; } = ReadVersion();
+
+    private static string ReadVersion()
+    {
+        string version = typeof(TorchSpecsGenerator).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>()
+            .Select(a => a.InformationalVersion)
+            .FirstOrDefault() ?? typeof(TorchSpecsGenerator).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        int metadata = version.IndexOf('+');
+        return metadata < 0 ? version : version.Substring(0, metadata);
+    }
     private const string DefaultNamespace = "TorchSpecs.Models";
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -34,7 +50,9 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
         // The spec filter needs the options, but reading must not: projecting back to the file
         // (the same AdditionalText object, so an Unchanged value) before Parse keeps every spec's
         // Parse step Cached when only the options change (an .editorconfig or build-property edit).
-        var files = context.AdditionalTextsProvider
+        // Without TorchSpecs.Runtime: one TS0017, and no spec reaches the pipeline (no model code, no catalog).
+        var runtime = RuntimeReference.Register(context);
+        var files = context.AdditionalTextsProvider.WhenReferenced(runtime)
             .Combine(context.AnalyzerConfigOptionsProvider)
             .Where(static pair => IsSpec(pair.Right.GetOptions(pair.Left)))
             .Select(static (pair, _) => pair.Left)
@@ -82,9 +100,10 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
                 .ToEquatableArray())
             .WithTrackingName(TrackingNames.Catalog);
 
-        context.RegisterSourceOutput(catalog.Combine(options), static (spc, pair) =>
+        context.RegisterSourceOutput(catalog.Combine(options).Combine(runtime), static (spc, input) =>
         {
-            var (entries, opts) = pair;
+            var ((entries, opts), isReferenced) = input;
+            if (!isReferenced) return;
             var resolved = entries.Select(e => e with { Namespace = e.Namespace.Length == 0 ? opts.Namespace : e.Namespace }).ToEquatableArray();
             var (hint, source) = CatalogEmitter.Emit(resolved, opts.Namespace);
             spc.AddSource(hint, SourceText.From(source, System.Text.Encoding.UTF8));

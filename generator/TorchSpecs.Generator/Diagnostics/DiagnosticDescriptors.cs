@@ -16,6 +16,7 @@ internal static class DiagnosticDescriptors
     private const string Spec = "TorchSpecs.Spec";
     private const string Shape = "TorchSpecs.Shape";
     private const string Usage = "TorchSpecs.Usage";
+    private const string Project = "TorchSpecs.Project";
     private const string HelpBase = "https://github.com/torchspecs/torchspecs/blob/main/docs/diagnostics.md#";
 
     private static DiagnosticDescriptor Make(string id, string title, string message, string category,
@@ -55,6 +56,9 @@ internal static class DiagnosticDescriptors
         "No such row in the base table", "There is no row '{0}' in the table of {1} to {2}{3}", Spec);
     public static readonly DiagnosticDescriptor BaseHasErrors = Make("TS0016",
         "The base model has errors", "Base model '{0}' has errors (in {1}); fix them there first", Spec);
+
+    public static readonly DiagnosticDescriptor RuntimeNotReferenced = Make("TS0017",
+        "TorchSpecs.Runtime is not referenced", "The project references the TorchSpecs generator but not TorchSpecs.Runtime, which generated models need (type '" + "TorchSpecs.ModelInfo" + "' not found), so no model is generated: reference the TorchSpecs package (it brings TorchSpecs.Runtime) instead of the generator alone, or add a reference to TorchSpecs.Runtime", Project);
 
     public static readonly DiagnosticDescriptor OutputMismatch = Make("TS0101",
         "Documented output differs from the inferred shape", "{0} output is {1} but the table says {2}: {3}{4}", Shape);

@@ -43,7 +43,7 @@ public partial class CatalogTests
     public void DescriptorHasCategoryMessageAndHelpLinkToItsDocsAnchor(string id)
     {
         var d = DiagnosticDescriptors.Get(id);
-        Assert.Contains(d.Category, new[] { "TorchSpecs.Spec", "TorchSpecs.Shape", "TorchSpecs.Usage" });
+        Assert.Contains(d.Category, new[] { "TorchSpecs.Spec", "TorchSpecs.Shape", "TorchSpecs.Usage", "TorchSpecs.Project" });
         Assert.True(d.IsEnabledByDefault);
         Assert.False(string.IsNullOrWhiteSpace(d.Title.ToString()));
         Assert.False(string.IsNullOrWhiteSpace(d.MessageFormat.ToString()));

@@ -534,6 +534,42 @@ public class DiagnosticTests
             GeneratorHarness.ProjectDirectory + "specs/derived.yaml");
     }
 
+    // ---- TS0017 runtime not referenced ---------------------------------------------------
+
+    [Fact]
+    public void TS0017_WithoutTheRuntimeOneDiagnosticAndNoGeneratedCode()
+    {
+        const string yaml = """
+            model: M
+            input: 8x8x3
+            layers:
+              - { name: flatten, type: flatten, output: 192 }
+              - { name: fc, type: dense, units: 10, output: 10 }
+            """;
+        // The generator alone: the framework's assemblies, no TorchSharp, no TorchSpecs.Runtime.
+        var trusted = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(System.IO.Path.PathSeparator);
+        var references = trusted
+            .Where(p => System.IO.Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || System.IO.Path.GetFileName(p) is "netstandard.dll")
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p));
+        var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("NoRuntime", null, references,
+            new Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var run = GeneratorHarness.Run(new[] { new InMemorySpec(FullPath, yaml) }, compilation);
+
+        Assert.Null(run.Result.Results.Single().Exception);
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("TS0017", diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(Location.None, diagnostic.Location);
+        Assert.Contains("not TorchSpecs.Runtime", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Empty(run.HintNames);
+        Assert.Empty(run.CompilationDiagnostics);
+
+        // The same spec with the runtime referenced is a model, and TS0017 is gone.
+        var withRuntime = GeneratorHarness.Run((Path, yaml));
+        Assert.Empty(withRuntime.GeneratorDiagnostics);
+        Assert.Contains(withRuntime.HintNames, h => h.EndsWith("M.g.cs", StringComparison.Ordinal));
+    }
+
     // ---- TS0101 output mismatch ---------------------------------------------------------
 
     [Fact]
