@@ -67,6 +67,31 @@ public class SchemaFileTests
     }
 
     [Fact]
+    public void EverySpecAndEverySpecExampleInTheDocsStartsWithTheSchemaModeline()
+    {
+        const string prefix = "# yaml-language-server: $schema=";
+        string schema = RepoFiles.PathOf(SchemaWriter.RelativePath);
+        var wrong = new List<string>();
+        foreach (var file in EditorTests.SpecFiles())
+        {
+            string first = File.ReadLines(file).First();
+            string target = first.StartsWith(prefix, StringComparison.Ordinal)
+                ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, first.Substring(prefix.Length)))
+                : "";
+            if (target != schema) wrong.Add($"{Path.GetRelativePath(RepoFiles.Root, file)}: {first}");
+        }
+        // The docs' examples are specs in specs/: their modeline points from there.
+        var examples = EditorTests.DocExamples().ToList();
+        foreach (var section in DocsTests.Sections())
+            examples.AddRange(section.Wrong.Select((b, i) => ($"diagnostics-{section.Id}-wrong-{i + 1}", b.Text)));
+        foreach (var (name, text) in examples)
+            if (!text.StartsWith(prefix + "../schema/torchspecs.schema.json\n", StringComparison.Ordinal)) wrong.Add($"{name}: {text.Split('\n')[0]}");
+        Assert.True(File.Exists(Path.Combine(RepoFiles.Root, "specs", "../schema/torchspecs.schema.json")));
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+        Assert.True(examples.Count > 60, $"only {examples.Count} examples");
+    }
+
+    [Fact]
     public void EveryKeyHasADescriptionAndAnExample()
     {
         var missing = new List<string>();
