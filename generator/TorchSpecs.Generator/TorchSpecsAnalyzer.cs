@@ -2,9 +2,11 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
 using TorchSpecs.Generator.Diagnostics;
 using TorchSpecs.Generator.Inference;
 using TorchSpecs.Generator.Parsing;
@@ -37,6 +39,41 @@ public sealed class TorchSpecsAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
+    /// What a spec's text gives on its own (its read, and for a spec without family keys its
+    /// result), kept with the text: an editor makes a new compilation on every keystroke, but an
+    /// unchanged file keeps its SourceText object, so only the edited spec is read again.
+    /// </summary>
+    private sealed class Cache
+    {
+        private static readonly ConditionalWeakTable<SourceText, Cache> ByText = new();
+
+        private Cache(string path, SpecFile read) { Path = path; Read = read; }
+
+        public string Path { get; }
+        public SpecFile Read { get; }
+        public InferenceResult? Plain { get; set; }
+
+        public static Cache Get(AdditionalText file, CancellationToken cancellationToken)
+        {
+            var text = file.GetText(cancellationToken);
+            if (text is null) return new Cache(file.Path, ReadText(file.Path, null));
+            var cache = ByText.GetValue(text, t => new Cache(file.Path, ReadText(file.Path, t.ToString())));
+            // One text object under two paths (never seen): the read names its path, so read it again.
+            return cache.Path == file.Path ? cache : new Cache(file.Path, ReadText(file.Path, text.ToString()));
+        }
+
+        private static SpecFile ReadText(string path, string? text)
+        {
+            TextRead?.Invoke(path);
+            return SpecFamily.Read(path, text);
+        }
+    }
+
+    /// <summary>Raised with the path each time a spec's text is read (for the caching tests).</summary>
+    internal static event Action<string>? TextRead;
+
+
+    /// <summary>
     /// The specs of one compilation. A spec is read, resolved and inferred when it is analyzed;
     /// the other specs' headers (model and base names) are read once, and only when this spec
     /// needs them: for its base chain, or when another spec's header names the same model.
@@ -59,16 +96,18 @@ public sealed class TorchSpecsAnalyzer : DiagnosticAnalyzer
         /// <summary>Every spec's header, in the order of the additional files (the generator's order).</summary>
         private ImmutableArray<SpecSource> ReadHeaders() => _options.AdditionalFiles
             .Where(IsSpec)
-            .Select(file => SpecParser.ReadHeader(file.Path, file.GetText(CancellationToken.None)?.ToString()))
+            .Select(file => Cache.Get(file, CancellationToken.None).Read.Source)
             .ToImmutableArray();
 
         private InferenceResult Result(AdditionalText file, CancellationToken cancellationToken) =>
             _results.GetOrAdd(file.Path, _ =>
             {
-                var read = SpecFamily.Read(file.Path, file.GetText(cancellationToken)?.ToString());
-                // A spec without family keys is complete in itself (SpecFamily.Resolve passes it through).
-                var headers = read.Parsed is null ? _headers.Value : ImmutableArray<SpecSource>.Empty;
-                return TorchSpecsGenerator.Infer(SpecFamily.Resolve(read, headers));
+                var cache = Cache.Get(file, cancellationToken);
+                // A spec without family keys is complete in itself (SpecFamily.Resolve passes it through):
+                // its result depends on its text alone, and is kept with it.
+                if (cache.Read.Parsed is not null)
+                    return cache.Plain ??= TorchSpecsGenerator.Infer(SpecFamily.Resolve(cache.Read, ImmutableArray<SpecSource>.Empty));
+                return TorchSpecsGenerator.Infer(SpecFamily.Resolve(cache.Read, _headers.Value));
             });
 
         public void Analyze(AdditionalFileAnalysisContext context)

@@ -114,6 +114,44 @@ public class AnalyzerTests
             Microsoft.CodeAnalysis.Text.SourceText.From(text, System.Text.Encoding.UTF8);
     }
 
+    /// <summary>An additional file that keeps its SourceText object, as the compiler's and the IDE's do.</summary>
+    private sealed class StableText(string path, string text) : AdditionalText
+    {
+        private readonly Microsoft.CodeAnalysis.Text.SourceText _text = Microsoft.CodeAnalysis.Text.SourceText.From(text, System.Text.Encoding.UTF8);
+        public override string Path { get; } = path;
+        public override Microsoft.CodeAnalysis.Text.SourceText GetText(CancellationToken cancellationToken = default) => _text;
+    }
+
+    [Fact]
+    public void ANewCompilationReadsOnlyTheSpecWhoseTextChanged()
+    {
+        // An editor makes a new compilation on each edit: the specs whose text did not change are not read again.
+        string root = $"/cache-{Guid.NewGuid():N}/specs/";
+        const string baseYaml = "model: Small\ninput: 8x8x3\nlayers:\n  - { name: conv1, type: conv, kernel: 3, filters: 4, padding: 1, output: 8x8x4 }\n  - { name: flatten, type: flatten, output: 256 }\n";
+        const string derived = "model: Derived\nbase: Small\nlayers:\n  - { name: flatten, output: 256 }\n";
+        const string other = "model: Other\ninput: 4x4x3\nlayers:\n  - { name: flatten, type: flatten, output: 48 }\n";
+        var texts = ImmutableArray.Create<AdditionalText>(new StableText(root + "small.yaml", baseYaml), new StableText(root + "derived.yaml", derived), new StableText(root + "other.yaml", other));
+        var options = new GeneratorHarness.OptionsProvider(texts.Select(t => t.Path));
+        var reads = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Seen(string path) { if (path.StartsWith(root, StringComparison.Ordinal)) reads.Enqueue(path.Substring(root.Length)); }
+        TorchSpecsAnalyzer.TextRead += Seen;
+        try
+        {
+            Assert.Empty(AnalyzerHarness.Analyze(GeneratorHarness.Compilation(), texts, options));
+            Assert.Equal(new[] { "derived.yaml", "other.yaml", "small.yaml" }, reads.Order(StringComparer.Ordinal));
+
+            reads.Clear();
+            var edited = texts.SetItem(2, new StableText(root + "other.yaml", other.Replace("output: 48", "output: 47", StringComparison.Ordinal)));
+            var diagnostics = AnalyzerHarness.Analyze(GeneratorHarness.Compilation(), edited, options);
+            Assert.Equal(new[] { "other.yaml" }, reads);
+            Assert.Equal("TS0101", Assert.Single(diagnostics).Id);
+        }
+        finally
+        {
+            TorchSpecsAnalyzer.TextRead -= Seen;
+        }
+    }
+
     [Fact]
     public void TheAnalyzerSupportsEveryDescriptor()
     {
