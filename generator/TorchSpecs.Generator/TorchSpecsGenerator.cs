@@ -17,7 +17,8 @@ namespace TorchSpecs.Generator;
 /// <summary>
 /// Compiles every spec (an AdditionalFiles item with TorchSpecsSpec="true") into a TorchSharp
 /// module: parse YAML → spec → shape inference → C#. Each step's value is plain equatable
-/// data, so editing C# or one spec re-runs only what depends on it.
+/// data, so editing C# or one spec re-runs only what depends on it. The diagnostics of these
+/// steps are reported by <see cref="TorchSpecsAnalyzer"/>, which runs the same steps.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class TorchSpecsGenerator : IIncrementalGenerator
@@ -72,13 +73,9 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
         var all = results.Collect();
         var duplicates = all.Select((models, _) => FindDuplicates(models));
 
-        context.RegisterSourceOutput(results.Combine(duplicates), static (spc, pair) =>
-        {
-            foreach (var diagnostic in pair.Left.Diagnostics) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
-            foreach (var duplicate in pair.Right.Where(d => d.FilePath == pair.Left.FilePath))
-                spc.ReportDiagnostic(duplicate.Diagnostic.ToDiagnostic());
-        });
-
+        // The spec diagnostics (results and duplicates) are TorchSpecsAnalyzer's to report: it runs
+        // these same steps, and editors show an analyzer's diagnostics live. Reported here too,
+        // a build would print each twice. Only a spec without errors becomes a model.
         context.RegisterSourceOutput(results.Combine(duplicates).Combine(options), static (spc, input) =>
         {
             var ((result, duplicateList), opts) = input;

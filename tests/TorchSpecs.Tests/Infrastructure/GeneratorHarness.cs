@@ -15,7 +15,11 @@ public sealed class InMemorySpec(string path, string text) : AdditionalText
     public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text, Encoding.UTF8);
 }
 
-/// <summary>What one generator run produced: the compilation with the generated code, and every diagnostic.</summary>
+/// <summary>
+/// What one build of the specs produced: the compilation with the generated code, and every
+/// TorchSpecs diagnostic as a build shows it (<see cref="GeneratorDiagnostics"/>: the analyzer's,
+/// which are the spec diagnostics, then the generator's own, which are only emission failures).
+/// </summary>
 public sealed record GeneratorRun(
     GeneratorDriver Driver,
     Compilation Output,
@@ -25,6 +29,15 @@ public sealed record GeneratorRun(
     /// <summary>The compiler's diagnostics on the compilation including the generated code.</summary>
     public ImmutableArray<Diagnostic> CompilationDiagnostics =>
         Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
+
+    /// <summary>What <see cref="TorchSpecsGenerator"/> itself reported through the driver.</summary>
+    public ImmutableArray<Diagnostic> DriverDiagnostics { get; init; } = ImmutableArray<Diagnostic>.Empty;
+
+    /// <summary>What <see cref="TorchSpecsAnalyzer"/> reported, file by file, through CompilationWithAnalyzers.</summary>
+    public ImmutableArray<Diagnostic> AnalyzerDiagnostics { get; init; } = ImmutableArray<Diagnostic>.Empty;
+
+    /// <summary>The build properties and spec metadata the driver and the analyzer were given.</summary>
+    public AnalyzerConfigOptionsProvider? Options { get; init; }
 
     public string GeneratedSource(string hintNameEnd) =>
         Result.Results.Single().GeneratedSources.Single(s => s.HintName.EndsWith(hintNameEnd, StringComparison.Ordinal)).SourceText.ToString();
@@ -53,7 +66,9 @@ public sealed record GeneratorRun(
 
 /// <summary>
 /// Runs <see cref="TorchSpecsGenerator"/> through <see cref="CSharpGeneratorDriver"/> on in-memory
-/// specs, with step tracking on, against a compilation that references TorchSharp and the runtime.
+/// specs, with step tracking on, against a compilation that references TorchSharp and the runtime,
+/// then <see cref="TorchSpecsAnalyzer"/> on the result through CompilationWithAnalyzers, as a build
+/// runs both.
 /// </summary>
 public static class GeneratorHarness
 {
@@ -87,25 +102,28 @@ public static class GeneratorHarness
     public static GeneratorRun Run(IEnumerable<InMemorySpec> specs, Compilation compilation, IEnumerable<AdditionalText>? otherFiles = null)
     {
         var texts = specs.Cast<AdditionalText>().Concat(otherFiles ?? Enumerable.Empty<AdditionalText>()).ToImmutableArray();
+        var options = new OptionsProvider(texts.OfType<InMemorySpec>().Select(s => s.Path));
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
             new[] { new TorchSpecsGenerator().AsSourceGenerator() },
             texts,
             ParseOptions,
-            new OptionsProvider(texts.OfType<InMemorySpec>().Select(s => s.Path)),
+            options,
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
-        return Execute(driver, compilation, texts);
+        return Execute(driver, compilation, texts, options);
     }
 
     internal static GeneratorRun Rerun(GeneratorRun previous, IEnumerable<InMemorySpec>? specs, Compilation? compilation)
     {
         var driver = previous.Driver;
+        var options = previous.Options!;
         if (specs is not null)
         {
             var list = specs.ToImmutableArray();
+            options = new OptionsProvider(list.Select(s => s.Path));
             driver = driver.ReplaceAdditionalTexts(list.Cast<AdditionalText>().ToImmutableArray())
-                           .WithUpdatedAnalyzerConfigOptions(new OptionsProvider(list.Select(s => s.Path)));
+                           .WithUpdatedAnalyzerConfigOptions(options);
         }
-        return Execute(driver, compilation ?? InputCompilation(previous), specs is null ? previous.Texts : specs.Cast<AdditionalText>().ToImmutableArray());
+        return Execute(driver, compilation ?? InputCompilation(previous), specs is null ? previous.Texts : specs.Cast<AdditionalText>().ToImmutableArray(), options);
     }
 
     internal static GeneratorRun RerunWithEditedSpec(GeneratorRun previous, string path, string newText)
@@ -113,14 +131,14 @@ public static class GeneratorHarness
         var old = previous.Texts.Single(t => t.Path == path);
         var edited = new InMemorySpec(path, newText);
         var driver = previous.Driver.ReplaceAdditionalText(old, edited);
-        return Execute(driver, InputCompilation(previous), previous.Texts.Replace(old, edited));
+        return Execute(driver, InputCompilation(previous), previous.Texts.Replace(old, edited), previous.Options!);
     }
 
     internal static GeneratorRun RerunWithGlobalOption(GeneratorRun previous, string key, string value)
     {
-        var driver = previous.Driver.WithUpdatedAnalyzerConfigOptions(
-            new OptionsProvider(previous.Texts.OfType<InMemorySpec>().Select(s => s.Path), new() { [key] = value }));
-        return Execute(driver, InputCompilation(previous), previous.Texts);
+        var options = new OptionsProvider(previous.Texts.OfType<InMemorySpec>().Select(s => s.Path), new() { [key] = value });
+        var driver = previous.Driver.WithUpdatedAnalyzerConfigOptions(options);
+        return Execute(driver, InputCompilation(previous), previous.Texts, options);
     }
 
     /// <summary>The compilation the previous run started from: its output without the generated trees.</summary>
@@ -128,17 +146,25 @@ public static class GeneratorHarness
         previous.Output.RemoveAllSyntaxTrees().AddSyntaxTrees(
             previous.Output.SyntaxTrees.Take(previous.Output.SyntaxTrees.Count() - previous.Result.GeneratedTrees.Length));
 
-    private static GeneratorRun Execute(GeneratorDriver driver, Compilation compilation, ImmutableArray<AdditionalText> texts)
+    private static GeneratorRun Execute(GeneratorDriver driver, Compilation compilation, ImmutableArray<AdditionalText> texts, AnalyzerConfigOptionsProvider options)
     {
-        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
         var result = driver.GetRunResult();
-        return new GeneratorRun(driver, output, result.Diagnostics, result) { Texts = texts };
+        var analyzer = AnalyzerHarness.Analyze(output, texts, options);
+        // A build shows each diagnostic once: the generator reports none of the analyzer's.
+        var twice = result.Diagnostics.Select(AnalyzerHarness.Format).Intersect(analyzer.Select(AnalyzerHarness.Format)).ToList();
+        if (twice.Count > 0)
+            throw new InvalidOperationException("reported by both the generator and the analyzer: " + string.Join("; ", twice));
+        return new GeneratorRun(driver, output, analyzer.AddRange(result.Diagnostics), result)
+        {
+            Texts = texts, DriverDiagnostics = result.Diagnostics, AnalyzerDiagnostics = analyzer, Options = options,
+        };
     }
 
     public static string Absolute(string path) => path.StartsWith('/') ? path : ProjectDirectory + path;
 
     /// <summary>Build properties and the TorchSpecsSpec metadata, as TorchSpecs.targets sets them.</summary>
-    private sealed class OptionsProvider(IEnumerable<string> specPaths, Dictionary<string, string>? extraGlobals = null) : AnalyzerConfigOptionsProvider
+    internal sealed class OptionsProvider(IEnumerable<string> specPaths, Dictionary<string, string>? extraGlobals = null) : AnalyzerConfigOptionsProvider
     {
         private readonly HashSet<string> _specs = new(specPaths, StringComparer.Ordinal);
 

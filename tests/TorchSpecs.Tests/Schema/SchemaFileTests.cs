@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+using TorchSpecs.Tests.Diagnostics;
+
+namespace TorchSpecs.Tests.Schema;
+
+/// <summary>
+/// schema/torchspecs.schema.json is written from the parser's tables (<see cref="SchemaWriter"/>):
+/// the committed file is what the writer gives today, and its keys and layer types are the parser's.
+/// </summary>
+public class SchemaFileTests
+{
+    private static JsonObject Committed() => JsonNode.Parse(RepoFiles.Read(SchemaWriter.RelativePath))!.AsObject();
+
+    [Fact]
+    public void CommittedSchemaIsWhatTheWriterGives()
+    {
+        string expected = SchemaWriter.Text();
+        string path = RepoFiles.PathOf(SchemaWriter.RelativePath);
+        if (Environment.GetEnvironmentVariable("TORCHSPECS_WRITE_SCHEMA") == "1")
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, expected);
+        }
+        Assert.True(File.Exists(path), $"{SchemaWriter.RelativePath} is missing: run the tests with TORCHSPECS_WRITE_SCHEMA=1");
+        Assert.True(expected == File.ReadAllText(path).Replace("\r\n", "\n", StringComparison.Ordinal),
+            $"{SchemaWriter.RelativePath} is not what SchemaWriter gives from the parser's tables: rerun with TORCHSPECS_WRITE_SCHEMA=1 and review the diff");
+    }
+
+    [Fact]
+    public void TheDocumentationCoversExactlyTheParsersKeysInItsOrder()
+    {
+        Assert.Equal(ParserTables.TopLevelKeys, SpecFormat.TopLevel.Select(k => k.Key));
+        Assert.Equal(ParserTables.LayerTypes.Keys, SpecFormat.Types.Keys);
+        foreach (var (type, kind) in ParserTables.LayerTypes)
+            Assert.Equal(ParserTables.RowKeys[kind], SpecFormat.Types[type].Keys.Select(k => k.Key));
+        Assert.Equal(ParserTables.EditKeys.Order(StringComparer.Ordinal), SpecFormat.EditKeyDescriptions.Keys.Order(StringComparer.Ordinal));
+    }
+
+    private static JsonObject Branch(JsonObject row, string type) => row["allOf"]!.AsArray()
+        .Select(b => b!.AsObject())
+        .Single(b => b["if"]?["properties"]?["type"]?["const"]?.GetValue<string>() == type)["then"]!.AsObject();
+
+    private static IEnumerable<string> Names(JsonNode? properties) => properties!.AsObject().Select(p => p.Key);
+
+    [Fact]
+    public void TheSchemasKeysAndTypesAreTheParsers()
+    {
+        var schema = Committed();
+        Assert.Equal("http://json-schema.org/draft-07/schema#", schema["$schema"]!.GetValue<string>());
+        Assert.Equal(ParserTables.TopLevelKeys, Names(schema["properties"]));
+
+        var row = schema["else"]!["properties"]!["layers"]!["items"]!.AsObject();
+        Assert.Equal(ParserTables.CommonRowKeys, Names(row["properties"]));
+        Assert.Equal(ParserTables.LayerTypes.Keys, row["properties"]!["type"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        var editRow = schema["then"]!["properties"]!["layers"]!["items"]!.AsObject();
+        Assert.Equal(ParserTables.CommonRowKeys.Concat(ParserTables.EditKeys), Names(editRow["properties"]));
+        foreach (var (type, kind) in ParserTables.LayerTypes)
+        {
+            var branch = Branch(row, type);
+            Assert.Equal(ParserTables.CommonRowKeys.Concat(ParserTables.RowKeys[kind]), Names(branch["properties"]));
+            Assert.False(branch["additionalProperties"]!.GetValue<bool>());
+            Assert.Equal(ParserTables.CommonRowKeys.Concat(ParserTables.EditKeys).Concat(ParserTables.RowKeys[kind]), Names(Branch(editRow, type)["properties"]));
+        }
+        var defaults = ParserTables.RowKeys.Values.SelectMany(k => k).Distinct().Order(StringComparer.Ordinal);
+        Assert.Equal(defaults, Names(schema["properties"]!["defaults"]!["properties"]).Order(StringComparer.Ordinal));
+        Assert.Equal(ParserTables.BatchNormModes, schema["properties"]!["batchnorm"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void EverySpecAndEverySpecExampleInTheDocsStartsWithTheSchemaModeline()
+    {
+        const string prefix = "# yaml-language-server: $schema=";
+        string schema = RepoFiles.PathOf(SchemaWriter.RelativePath);
+        var wrong = new List<string>();
+        foreach (var file in EditorTests.SpecFiles())
+        {
+            string first = File.ReadLines(file).First();
+            string target = first.StartsWith(prefix, StringComparison.Ordinal)
+                ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, first.Substring(prefix.Length)))
+                : "";
+            if (target != schema) wrong.Add($"{Path.GetRelativePath(RepoFiles.Root, file)}: {first}");
+        }
+        // The docs' examples are specs in specs/: their modeline points from there.
+        var examples = EditorTests.DocExamples().ToList();
+        foreach (var section in DocsTests.Sections())
+            examples.AddRange(section.Wrong.Select((b, i) => ($"diagnostics-{section.Id}-wrong-{i + 1}", b.Text)));
+        foreach (var (name, text) in examples)
+            if (!text.StartsWith(prefix + "../schema/torchspecs.schema.json\n", StringComparison.Ordinal)) wrong.Add($"{name}: {text.Split('\n')[0]}");
+        Assert.True(File.Exists(Path.Combine(RepoFiles.Root, "specs", "../schema/torchspecs.schema.json")));
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+        Assert.True(examples.Count > 60, $"only {examples.Count} examples");
+    }
+
+    [Fact]
+    public void EveryKeyHasADescriptionAndAnExample()
+    {
+        var missing = new List<string>();
+        void Walk(JsonNode? node, string path)
+        {
+            if (node is JsonObject obj)
+            {
+                if (obj["properties"] is JsonObject properties)
+                    foreach (var (key, value) in properties)
+                    {
+                        if (value?["description"] is not JsonValue d || d.GetValue<string>().Length < 10) missing.Add($"{path}.{key}: description");
+                        if (value?["examples"] is not JsonArray { Count: > 0 }) missing.Add($"{path}.{key}: examples");
+                    }
+                // An if is a test, not a key's documentation.
+                foreach (var (key, value) in obj.Where(e => e.Key != "if")) Walk(value, $"{path}/{key}");
+            }
+            else if (node is JsonArray array)
+                for (int i = 0; i < array.Count; i++) Walk(array[i], $"{path}[{i}]");
+        }
+        Walk(Committed(), "#");
+        Assert.True(missing.Count == 0, string.Join("\n", missing));
+    }
+}
