@@ -144,7 +144,13 @@ public static class Cifar10
     {
         string meta = Path.Combine(directory, "batches.meta.txt");
         if (!File.Exists(meta)) return Classes;
-        var names = File.ReadAllLines(meta).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
-        return names.Length == 10 ? names : Classes;
+        var lines = File.ReadAllLines(meta).Select((l, i) => (Name: l.Trim(), Line: i + 1)).Where(l => l.Name.Length > 0).ToArray();
+        var names = lines.Select(l => l.Name).ToArray();
+        if (names.Length != Classes.Count)
+            throw new DataFormatException($"{meta}: {names.Length} class names, expected {Classes.Count} (one per line, for labels 0..{Classes.Count - 1})");
+        var twice = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+            throw new DataFormatException($"{meta}: the class name '{twice.Key}' is on lines {string.Join(" and ", lines.Where(l => l.Name == twice.Key).Select(l => l.Line))}; class names must differ");
+        return names;
     }
 }

@@ -28,6 +28,9 @@ public abstract class ImageDataSet : IDisposable
 
     public abstract IReadOnlyList<string> Classes { get; }
 
+    /// <summary>Files left out because they could not be decoded (only with an explicit option, e.g. <see cref="ImageFolderOptions.SkipCorrupt"/>).</summary>
+    public virtual IReadOnlyList<SkippedImage> Skipped => Array.Empty<SkippedImage>();
+
     /// <summary>Every label, int64 [N], in 0..Classes.Count-1.</summary>
     public abstract Tensor Labels { get; }
 
@@ -125,6 +128,7 @@ internal sealed class SubsetDataSet : ImageDataSet
     public override int Channels => _source.Channels;
     public override (long Height, long Width)? ImageSize => _source.ImageSize;
     public override IReadOnlyList<string> Classes => _source.Classes;
+    public override IReadOnlyList<SkippedImage> Skipped => _source.Skipped;
     public override Tensor Labels => _labels;
 
     public override Tensor Images(Tensor indices, long height, long width)
