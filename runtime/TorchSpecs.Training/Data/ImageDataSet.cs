@@ -6,8 +6,14 @@ namespace TorchSpecs.Data;
 /// <summary>A data file that is missing, truncated or malformed. The message is one line naming the file.</summary>
 public sealed class DataFormatException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>A data set that is not where it was looked for. The message says how to get it.</summary>
-public sealed class DataNotFoundException(string message) : Exception(message);
+/// <summary>
+/// A data set that is not where it was looked for. The message says what was looked for;
+/// <see cref="Package"/> names the Debian package that installs it, when there is one.
+/// </summary>
+public sealed class DataNotFoundException(string message, string? package = null) : Exception(message)
+{
+    public string? Package { get; } = package;
+}
 
 /// <summary>
 /// A labelled image data set held in memory (or, for image folders, as files). Images come out

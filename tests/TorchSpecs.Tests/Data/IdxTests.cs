@@ -145,11 +145,13 @@ public class IdxTests
         File.Delete(dir.File("t10k-labels-idx1-ubyte.gz"));
         var e = Assert.Throws<DataNotFoundException>(() => DataSets.Load("fashion-mnist", dir.Path));
         Assert.Contains(dir.File("t10k-labels-idx1-ubyte"), e.Message);
-        Assert.Contains("apt-get install dataset-fashion-mnist", e.Message);
+        Assert.Contains("package dataset-fashion-mnist", e.Message);
+        Assert.Equal("dataset-fashion-mnist", e.Package);
 
         var missingFolder = Assert.Throws<DataNotFoundException>(() => DataSets.Load("fashion-mnist", dir.File("nowhere")));
         Assert.Contains(dir.File("nowhere"), missingFolder.Message);
-        Assert.Contains("apt-get install dataset-fashion-mnist", missingFolder.Message);
+        Assert.Contains("package dataset-fashion-mnist", missingFolder.Message);
+        Assert.DoesNotContain("--data", missingFolder.Message);
     }
 
     [Fact]
