@@ -279,52 +279,38 @@ public static class Checkpoint
 
 /// <summary>
 /// One row of a spec's expanded layer table, as a checkpoint records it: what the weights were
-/// trained for. Attributes holds the row's typed attributes (kernel, stride, padding, BN eps and
-/// momentum, dropout rate, LRN constants ...) as "name=value" pairs.
+/// trained for. Attributes holds the row's applied hyperparameters (<see cref="LayerInfo.Attributes"/>:
+/// kernel, stride, resolved padding, BN eps and momentum, dropout rate, LRN constants ...) as
+/// "name=value" pairs.
 /// </summary>
-public sealed record LayerFingerprint(string Name, string Kind, string Output, long TrainableParams, long NonTrainableParams,
+public sealed record LayerFingerprint(string Name, string Kind, string Input, string Output, long TrainableParams, long NonTrainableParams,
     string? Activation, string Description, string Attributes)
 {
     /// <summary>The fingerprint of every row of <paramref name="info"/>.</summary>
     public static IReadOnlyList<LayerFingerprint> Of(ModelInfo info) => info.Layers.Select(l => new LayerFingerprint(
-        l.Name, l.Kind.ToString(), l.Output.ToString(), l.TrainableParams, l.NonTrainableParams, l.Activation, l.Description,
+        l.Name, l.TypeName, l.Input.ToString(), l.Output.ToString(), l.TrainableParams, l.NonTrainableParams, l.Activation, l.Description,
         AttributeText(l))).ToArray();
 
-    /// <summary>The row's typed attributes (when the runtime's LayerInfo has them) as "name=value; ..." in declaration order.</summary>
-    internal static string AttributeText(LayerInfo layer)
-    {
-        object? attributes = typeof(LayerInfo).GetProperty("Attributes")?.GetValue(layer);
-        if (attributes is null) return "";
-        var parts = new List<string>();
-        foreach (var p in attributes.GetType().GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
-        {
-            if (p.GetIndexParameters().Length > 0 || p.Name == "EqualityContract") continue;
-            parts.Add($"{Snake(p.Name)}={Value(p.GetValue(attributes))}");
-        }
-        return string.Join("; ", parts);
-    }
+    /// <summary>The row's applied hyperparameters (<see cref="LayerAttributes.Keys"/>) as "name=value; ..." in the spec's key order.</summary>
+    internal static string AttributeText(LayerInfo layer) =>
+        string.Join("; ", layer.Attributes.Keys().Select(k => $"{k.Key}={Value(k.Value)}"));
 
     private static string Value(object? value) => value switch
     {
         null => "none",
-        string s => s,
         double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         float f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
-        System.Collections.IEnumerable list => "[" + string.Join(", ", list.Cast<object?>().Select(Value)) + "]",
         IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
-
-    private static string Snake(string name) =>
-        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     /// <summary>What changed from <paramref name="saved"/> to <paramref name="current"/>, one phrase per difference ("relu1: activation relu -> tanh").</summary>
     public static IReadOnlyList<string> Compare(IReadOnlyList<LayerFingerprint> saved, IReadOnlyList<LayerFingerprint> current)
     {
         var changes = new List<string>();
         var now = current.ToDictionary(l => l.Name, StringComparer.Ordinal);
-        var before = saved.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+        var known = saved.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var old in saved)
         {
             if (!now.TryGetValue(old.Name, out var l))
@@ -336,18 +322,21 @@ public sealed record LayerFingerprint(string Name, string Kind, string Output, l
             {
                 if (!string.Equals(a, b, StringComparison.Ordinal)) changes.Add($"{old.Name}: {what} {a ?? "none"} -> {b ?? "none"}");
             }
+            int before = changes.Count;
             Field("type", old.Kind, l.Kind);
+            Field("input", old.Input, l.Input);
             Field("output", old.Output, l.Output);
             Field("activation", old.Activation, l.Activation);
             var oldAttributes = Pairs(old.Attributes);
             var newAttributes = Pairs(l.Attributes);
             foreach (var key in oldAttributes.Keys.Union(newAttributes.Keys))
                 Field(key, oldAttributes.GetValueOrDefault(key), newAttributes.GetValueOrDefault(key));
-            if (oldAttributes.Count == 0 || newAttributes.Count == 0) Field("description", $"'{old.Description}'", $"'{l.Description}'");
             Field("parameters", (old.TrainableParams + old.NonTrainableParams).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 (l.TrainableParams + l.NonTrainableParams).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // The description says the row in words; it only tells something the fields above did not.
+            if (changes.Count == before) Field("description", $"'{old.Description}'", $"'{l.Description}'");
         }
-        foreach (var l in current.Where(l => !before.Contains(l.Name))) changes.Add($"layer {l.Name} ({l.Description}) was added");
+        foreach (var l in current.Where(l => !known.Contains(l.Name))) changes.Add($"layer {l.Name} ({l.Description}) was added");
         if (changes.Count == 0 && !saved.Select(l => l.Name).SequenceEqual(current.Select(l => l.Name)))
             changes.Add("the layers are in another order");
         return changes.Distinct().ToArray();

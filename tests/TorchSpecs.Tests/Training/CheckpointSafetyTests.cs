@@ -41,12 +41,28 @@ public class CheckpointSafetyTests
         var trainer = new Trainer(model, TrainerTests.Quick with { Epochs = 2 }) { Spec = tanh };
         Assert.Contains("relu1: activation relu -> tanh", Assert.Throws<CheckpointException>(() => trainer.Resume(last)).Message);
 
-        var padded = WithLayer(TinyQuadrants.Info, "pool1", l => l with { Description = "max pool 2x2, stride 2, padding 1" });
-        Assert.Contains("pool1", Assert.Throws<CheckpointException>(() => Checkpoint.Load(last, padded, model)).Message);
+        var eps = WithLayer(TinyQuadrants.Info, "bn1", l => l with { Attributes = new BatchNormAttributes(0.1, 0.1) });
+        Assert.Contains("bn1: eps 1E-05 -> 0.1", Assert.Throws<CheckpointException>(() => Checkpoint.Load(last, eps, model)).Message);
+
+        var pooled = WithLayer(TinyQuadrants.Info, "pool1", l => l with { Attributes = ((PoolAttributes)l.Attributes) with { Stride = new Size2D(1, 1) } });
+        Assert.Contains("pool1: stride 2 -> 1", Assert.Throws<CheckpointException>(() => Checkpoint.Load(last, pooled, model)).Message);
 
         var meta = Checkpoint.ReadMeta(last);
         Assert.Equal(TinyQuadrants.Info.Layers.Count, meta.Spec!.Count);
         Assert.Equal("8x8x8", meta.Spec[0].Output);
+        Assert.Equal("eps=1E-05; momentum=0.1", meta.Spec[1].Attributes);
+    }
+
+    [Fact]
+    public void The_changes_of_the_issue_are_all_named()
+    {
+        // relu -> tanh, BN eps 0.1, dropout 0.8 in FashionVgg: each loaded silently before fingerprints.
+        var changed = WithLayer(WithLayer(WithLayer(FashionVgg.Info,
+            "relu1", l => l with { Activation = "tanh", Description = "tanh" }),
+            "bn2_1", l => l with { Attributes = new BatchNormAttributes(0.1, 0.1) }),
+            "drop", l => l with { Attributes = new DropoutAttributes(0.8), Description = "dropout 0.8" });
+        var changes = LayerFingerprint.Compare(LayerFingerprint.Of(FashionVgg.Info), LayerFingerprint.Of(changed));
+        Assert.Equal(new[] { "relu1: activation relu -> tanh", "bn2_1: eps 1E-05 -> 0.1", "drop: rate 0.3 -> 0.8" }, changes);
     }
 
     [Fact]
