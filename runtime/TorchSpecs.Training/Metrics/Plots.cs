@@ -51,8 +51,7 @@ public static class Plots
         var scale = plot.Add.Heatmap(new double[,] { { 0, 1 } });
         scale.Colormap = colormap;
         scale.IsVisible = false;
-        var bar = plot.Add.ColorBar(scale);
-        bar.Label = "share of the true class";
+        plot.Add.ColorBar(scale);
         string[] names = matrix.Classes.ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(geometry.Ticks, names);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(geometry.Ticks, names);
@@ -63,7 +62,7 @@ public static class Plots
         plot.Grid.IsVisible = false;
         var (xMin, xMax, yMin, yMax) = geometry.Limits;
         plot.Axes.SetLimits(xMin, xMax, yMin, yMax);
-        plot.XLabel("predicted class");
+        plot.XLabel("predicted class (colour: share of the true class)");
         plot.YLabel("true class");
         plot.Title(title);
         int size = Math.Max(700, 60 * n + 250);
@@ -122,8 +121,8 @@ public static class Plots
         plot.Axes.Right.Label.ForeColor = Colors.Red;
         plot.XLabel("epoch");
         plot.Title(history.Count == 1 ? $"{title} (1 epoch)" : title);
-        plot.ShowLegend(Alignment.MiddleRight);
-        Save(plot, path, 900, 560);
+        plot.ShowLegend(Edge.Bottom);   // below the axes, where it hides no curve
+        Save(plot, path, 900, 600);
     }
 
     private static void Save(Plot plot, string path, int width, int height)
