@@ -34,60 +34,135 @@ internal static class TrainVerbs
         var fit = new Option<string>("--fit") { Description = "Images of another size than the model's input: resize (bilinear) or pad (smaller ones, centred).", DefaultValueFactory = _ => "resize" };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the cross-entropy.", DefaultValueFactory = _ => 0 };
         var limit = new Option<int>("--limit") { Description = "Train on the first N images only (0: all); for quick trials.", DefaultValueFactory = _ => 0 };
+        var ema = new Option<double>("--ema") { Description = "Keep a moving average of the weights with this decay per step (e.g. 0.999; 0: off); validate, evaluate and keep as best the average.", DefaultValueFactory = _ => 0 };
+        var tta = new Option<bool>("--tta") { Description = "Validate and evaluate on each image and its mirror image (flip test-time augmentation)." };
+        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Image folders: leave out files that cannot be decoded (listed in the report) instead of stopping." };
+        var cache = new Option<bool>("--cache") { Description = "Image folders: keep decoded, resized images in memory after the first epoch." };
         var output = new Option<string?>("--out") { Description = "Folder for checkpoints, the CSV log, the report and pictures (default runs/<model>)." };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in --out (or --from): model, optimizer, schedule and history." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in --out (or --from): model, optimizer, schedule, history and options." };
         var from = new Option<string?>("--from") { Description = "With --resume: the checkpoint to continue from." };
+        var changeOptions = new Option<bool>("--change-options") { Description = "With --resume: options given that differ from the checkpoint's are changes made on purpose (recorded in the checkpoint), not an error." };
         var noTest = new Option<bool>("--no-test") { Description = "Do not evaluate on the test set after training." };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch (0: one per core).", DefaultValueFactory = _ => 0 };
+        var device = DeviceOption.Create();
         var command = new Command("train", "Trains a model on an image data set, saves a checkpoint every epoch, then evaluates it on the test set.")
         {
             model, dataset, data, epochs, batch, optimizer, lr, momentum, decay, schedule, stepSize, gamma, patience, early, validation,
-            seed, flip, crop, fit, smoothing, limit, output, resume, from, noTest, threads,
+            seed, flip, crop, fit, smoothing, limit, ema, tta, skipCorrupt, cache, output, resume, from, changeOptions, noTest, threads, device,
         };
         command.SetAction(result => Guard(() =>
         {
             var info = ModelLookup.Find(models, result.GetValue(model)!);
-            var options = new TrainOptions
-            {
-                Epochs = result.GetValue(epochs), BatchSize = result.GetValue(batch),
-                Optimizer = ParseEnum<OptimizerKind>(result.GetValue(optimizer)!, "--optimizer"),
-                LearningRate = result.GetValue(lr), Momentum = result.GetValue(momentum), WeightDecay = result.GetValue(decay),
-                Schedule = ParseEnum<ScheduleKind>(result.GetValue(schedule)!.Replace("-", ""), "--schedule"),
-                StepSize = result.GetValue(stepSize), Gamma = result.GetValue(gamma), PlateauPatience = result.GetValue(patience),
-                EarlyStoppingPatience = result.GetValue(early), ValidationFraction = result.GetValue(validation), Seed = result.GetValue(seed),
-                Augmentation = new Augmentation(result.GetValue(flip), result.GetValue(crop)),
-                Fit = ParseEnum<FitMode>(result.GetValue(fit)!, "--fit"), LabelSmoothing = result.GetValue(smoothing), Limit = result.GetValue(limit),
-            };
-            if (options.Validate() is { } problem) throw new BadInputException(problem);
+            var target = DeviceOption.Parse(result, device);
             if (result.GetValue(threads) < 0) throw new BadInputException("--threads must not be negative");
             if (result.GetValue(threads) > 0) torch.set_num_threads(result.GetValue(threads));
             string outDir = result.GetValue(output) ?? Path.Combine("runs", info.Name);
             string? resumeFrom = null;
-            if (result.GetValue(resume)) resumeFrom = result.GetValue(from) ?? Path.Combine(outDir, Trainer.LastFile);
+            if (result.GetValue(resume)) resumeFrom = result.GetValue(from) ?? Path.Combine(outDir, CheckpointPolicy.LastFile);
             else if (result.GetValue(from) is not null) throw new BadInputException("--from needs --resume");
-            string dataSetName = result.GetValue(dataset)!.ToLowerInvariant();
+            if (result.GetValue(changeOptions) && resumeFrom is null) throw new BadInputException("--change-options needs --resume");
+
+            // On resume, the checkpoint's options, with the flags given on this command line on top.
+            CheckpointMeta? meta = resumeFrom is null ? null : Checkpoint.ReadMeta(resumeFrom);
+            bool Given(Option o) => meta is null || result.GetResult(o) is { Implicit: false };
+            var options = meta?.Options ?? new TrainOptions();
+            if (Given(epochs)) options = options with { Epochs = result.GetValue(epochs) };
+            if (Given(batch)) options = options with { BatchSize = result.GetValue(batch) };
+            if (Given(optimizer)) options = options with { Optimizer = ParseEnum<OptimizerKind>(result.GetValue(optimizer)!, "--optimizer") };
+            if (Given(lr)) options = options with { LearningRate = result.GetValue(lr) };
+            if (Given(momentum)) options = options with { Momentum = result.GetValue(momentum) };
+            if (Given(decay)) options = options with { WeightDecay = result.GetValue(decay) };
+            if (Given(schedule)) options = options with { Schedule = ParseEnum<ScheduleKind>(result.GetValue(schedule)!.Replace("-", ""), "--schedule") };
+            if (Given(stepSize)) options = options with { StepSize = result.GetValue(stepSize) };
+            if (Given(gamma)) options = options with { Gamma = result.GetValue(gamma) };
+            if (Given(patience)) options = options with { PlateauPatience = result.GetValue(patience) };
+            if (Given(early)) options = options with { EarlyStoppingPatience = result.GetValue(early) };
+            if (Given(validation)) options = options with { ValidationFraction = result.GetValue(validation) };
+            if (Given(seed)) options = options with { Seed = result.GetValue(seed) };
+            if (Given(flip)) options = options with { Augmentation = options.Augmentation with { HorizontalFlip = result.GetValue(flip) } };
+            if (Given(crop)) options = options with { Augmentation = options.Augmentation with { CropPadding = result.GetValue(crop) } };
+            if (Given(fit)) options = options with { Fit = ParseEnum<FitMode>(result.GetValue(fit)!, "--fit") };
+            if (Given(smoothing)) options = options with { LabelSmoothing = result.GetValue(smoothing) };
+            if (Given(limit)) options = options with { Limit = result.GetValue(limit) };
+            if (Given(ema)) options = options with { EmaDecay = result.GetValue(ema) };
+            if (Given(tta)) options = options with { TestTimeFlip = result.GetValue(tta) };
+            if (options.Validate() is { } problem) throw new BadInputException($"{Flag(problem.Property)} {problem.Message}");
+
+            string dataSetName = meta is not null && !Given(dataset) ? meta.DataSet : result.GetValue(dataset)!.ToLowerInvariant();
+            using var module = info.Create();
+            var trainer = new Trainer(module, options, target)
+            {
+                Spec = info,
+                DataSetName = dataSetName,
+                Checkpoints = new CheckpointPolicy(outDir),
+            };
             if (resumeFrom is not null)
             {
-                var meta = Checkpoint.ReadMeta(resumeFrom);
-                if (meta.Epoch >= options.Epochs)
+                // The whole checkpoint is checked (hash, model, spec, options) before anything is said about resuming.
+                var changes = meta!.Options.Differences(options);
+                try { trainer.Resume(resumeFrom, result.GetValue(changeOptions) ? changes.Select(c => c.Property) : null); }
+                catch (ResumeOptionsException e)
+                {
+                    throw new BadInputException($"{resumeFrom}: options differ from the checkpoint's: " +
+                        string.Join(", ", e.Changes.Select(c => $"{Flag(c.Property)} {c.Now} (checkpoint: {c.Was})")) +
+                        "; leave them out to keep the checkpoint's, or add --change-options to change them on purpose");
+                }
+                catch (ArgumentException e) when (e.Message.Contains("already trained", StringComparison.Ordinal))
+                {
                     throw new BadInputException($"{resumeFrom}: already trained for {meta.Epoch} epochs; pass --epochs greater than {meta.Epoch} to go on");
-                Console.WriteLine($"resuming {meta.Model} from {resumeFrom} after epoch {meta.Epoch} (its options and seed {meta.Options.Seed} are kept; --epochs {options.Epochs})");
+                }
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"resuming {meta.Model} from {resumeFrom} after epoch {meta.Epoch} on {DeviceSelection.Describe(target)} (the checkpoint's options and seed {meta.Options.Seed}; --epochs {options.Epochs}") +
+                    (changes.Count > 0 ? $"; changed: {string.Join(", ", changes)})" : ")"));
             }
 
             bool test = !result.GetValue(noTest);
-            using var splits = DataSets.Load(dataSetName, result.GetValue(data), loadTest: test);
-            using var trained = TrainingProgress.Run(observer =>
-                Trainer.Train(info, splits.Train, dataSetName, options, outDir, resumeFrom, observer));
+            var folderOptions = new ImageFolderOptions { SkipCorrupt = result.GetValue(skipCorrupt), Cache = result.GetValue(cache) };
+            using var splits = DataSets.Load(dataSetName, result.GetValue(data), loadTest: test, folderOptions);
+            foreach (var set in new[] { splits.Train, splits.Test })
+                if (set is { Skipped.Count: > 0 })
+                    Console.WriteLine($"{set.Name}: left out {set.Skipped.Count} unreadable files (--skip-corrupt), e.g. {set.Skipped[0].File}: {set.Skipped[0].Reason}");
+            var trained = TrainingProgress.Run(observer =>
+            {
+                trainer.Observer = observer;
+                return trainer.Fit(splits.Train);
+            });
             Console.WriteLine($"checkpoints: {trained.LastCheckpoint} (last), {trained.BestCheckpoint} (best, epoch {trained.Meta.BestEpoch}); log: {trained.LogFile}");
             if (!test || splits.Test is null)
             {
                 if (test) Console.WriteLine($"{dataSetName} has no test set here; evaluate a checkpoint with `evaluate`.");
                 return 0;
             }
-            return EvaluateCheckpoint(info, trained.BestCheckpoint, splits.Test, outDir, trained.Meta.History);
+            return EvaluateCheckpoint(info, trained.BestCheckpoint!, splits.Test, outDir, target, trained.Meta.History);
         }));
         return command;
     }
+
+    /// <summary>The command-line flag of a <see cref="TrainOptions"/> property, for messages.</summary>
+    internal static string Flag(string property) => property switch
+    {
+        nameof(TrainOptions.Epochs) => "--epochs",
+        nameof(TrainOptions.BatchSize) => "--batch-size",
+        nameof(TrainOptions.Optimizer) => "--optimizer",
+        nameof(TrainOptions.LearningRate) => "--lr",
+        nameof(TrainOptions.Momentum) => "--momentum",
+        nameof(TrainOptions.WeightDecay) => "--weight-decay",
+        nameof(TrainOptions.Schedule) => "--schedule",
+        nameof(TrainOptions.StepSize) => "--step-size",
+        nameof(TrainOptions.Gamma) => "--gamma",
+        nameof(TrainOptions.PlateauPatience) => "--plateau-patience",
+        nameof(TrainOptions.EarlyStoppingPatience) => "--early-stopping",
+        nameof(TrainOptions.ValidationFraction) => "--validation",
+        nameof(TrainOptions.Seed) => "--seed",
+        nameof(Augmentation.HorizontalFlip) => "--flip",
+        nameof(Augmentation.CropPadding) => "--crop-padding",
+        nameof(TrainOptions.Fit) => "--fit",
+        nameof(TrainOptions.LabelSmoothing) => "--label-smoothing",
+        nameof(TrainOptions.Limit) => "--limit",
+        nameof(TrainOptions.EmaDecay) => "--ema",
+        nameof(TrainOptions.TestTimeFlip) => "--tta",
+        _ => property,
+    };
 
     public static Command Evaluate(IReadOnlyList<ModelInfo> models)
     {
@@ -96,33 +171,40 @@ internal static class TrainVerbs
         var dataset = new Option<string?>("--dataset") { Description = "The data set (default: the one the checkpoint was trained on)." };
         var data = new Option<string?>("--data") { Description = "The data set's folder." };
         var output = new Option<string?>("--out") { Description = "Folder for the report and pictures (default: the checkpoint's folder)." };
+        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Image folders: leave out files that cannot be decoded (listed in the report) instead of stopping." };
+        var device = DeviceOption.Create();
         var command = new Command("evaluate", "Evaluates a checkpoint on a test set: accuracy, per-class report, confusion matrix (text and PNG), training curves (PNG).")
         {
-            model, checkpoint, dataset, data, output,
+            model, checkpoint, dataset, data, output, skipCorrupt, device,
         };
         command.SetAction(result => Guard(() =>
         {
             var info = ModelLookup.Find(models, result.GetValue(model)!);
+            var target = DeviceOption.Parse(result, device);
             string path = result.GetValue(checkpoint)!;
             var meta = Checkpoint.ReadMeta(path);
+            Checkpoint.CheckFits(path, meta, info);
             string name = result.GetValue(dataset) ?? meta.DataSet;
-            using var splits = DataSets.Load(name, result.GetValue(data));
+            using var splits = DataSets.Load(name, result.GetValue(data), folder: new ImageFolderOptions { SkipCorrupt = result.GetValue(skipCorrupt) });
             if (splits.Test is null) throw new BadInputException($"{name}: no test set found (an image folder needs a test/ subfolder)");
             string outDir = result.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
-            return EvaluateCheckpoint(info, path, splits.Test, outDir);
+            return EvaluateCheckpoint(info, path, splits.Test, outDir, target);
         }));
         return command;
     }
 
-    private static int EvaluateCheckpoint(ModelInfo info, string checkpoint, ImageDataSet test, string outDir, IReadOnlyList<EpochRecord>? history = null)
+    private static int EvaluateCheckpoint(ModelInfo info, string checkpoint, ImageDataSet test, string outDir, torch.Device device, IReadOnlyList<EpochRecord>? history = null)
     {
         using var model = info.Create();
         var meta = Checkpoint.Load(checkpoint, info, model);
+        model.to(device);
         if (!meta.Classes.SequenceEqual(test.Classes))
             throw new BadInputException($"{checkpoint}: trained on classes {string.Join(", ", meta.Classes)}; {test.Name} has {string.Join(", ", test.Classes)}");
-        var transform = new BatchTransform(info.Input, meta.Options.Fit, meta.Normalization);
+        var normalization = meta.Normalization ?? throw new BadInputException($"{checkpoint}: trained on data that came normalized (a data loader); evaluate it from C# with the same data");
+        var transform = new BatchTransform(info.Input, meta.Options.Fit, normalization);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var evaluation = Evaluation.Run(model, info.Name, test, transform, outDir, history ?? LongestHistory(checkpoint, meta));
+        var evaluation = Evaluation.Run(model, info.Name, test, transform, outDir, history ?? LongestHistory(checkpoint, meta),
+            testTimeFlip: meta.Options.TestTimeFlip, device: device);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"evaluated {checkpoint} (epoch {meta.Epoch}) on {test.Count} {test.Name} images in {clock.Elapsed.TotalSeconds:F1} s"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {evaluation.Accuracy:F4}"));
@@ -138,7 +220,7 @@ internal static class TrainVerbs
     /// </summary>
     private static IReadOnlyList<EpochRecord> LongestHistory(string checkpoint, CheckpointMeta meta)
     {
-        string last = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, Trainer.LastFile);
+        string last = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, CheckpointPolicy.LastFile);
         if (!File.Exists(last) || Path.GetFullPath(last) == Path.GetFullPath(checkpoint)) return meta.History;
         try
         {
@@ -162,7 +244,14 @@ internal static class TrainVerbs
     private static int Guard(Func<int> action)
     {
         try { return action(); }
-        catch (Exception e) when (e is BadInputException or UnknownModelException or DataNotFoundException or DataFormatException or CheckpointException or ArgumentException)
+        catch (DataNotFoundException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message} (the folder is --data DIR" +
+                (e.Package is { } package ? $"; `sudo apt-get install {package}` installs it)" : ")"));
+            return 2;
+        }
+        catch (Exception e) when (e is BadInputException or UnknownModelException or DataFormatException or CheckpointException
+                                   or DeviceSelectionException or ArgumentException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;

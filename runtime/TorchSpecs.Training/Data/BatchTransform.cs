@@ -23,8 +23,20 @@ public sealed record Augmentation(bool HorizontalFlip = false, int CropPadding =
     public bool Any => HorizontalFlip || CropPadding > 0;
 }
 
-/// <summary>Per-channel normalization (x - mean) / std, in the model's channels.</summary>
-public sealed record Normalization(float[] Mean, float[] Std);
+/// <summary>Per-channel normalization (x - mean) / std, in the model's channels. Equal when the values are.</summary>
+public sealed record Normalization(float[] Mean, float[] Std)
+{
+    public bool Equals(Normalization? other) =>
+        other is not null && Mean.AsSpan().SequenceEqual(other.Mean) && Std.AsSpan().SequenceEqual(other.Std);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (var m in Mean) hash.Add(m);
+        foreach (var s in Std) hash.Add(s);
+        return hash.ToHashCode();
+    }
+}
 
 /// <summary>
 /// Turns data-set images into a model's input batch: fit (resize or pad), channel replication
@@ -50,14 +62,14 @@ public sealed class BatchTransform
 
     /// <summary>
     /// The images at <paramref name="indices"/> as the model's input, float32 [B, C, H, W].
-    /// With <paramref name="augmentation"/>, random flips and crops use torch's global generator
-    /// (seed it for repeatable runs).
+    /// With <paramref name="augmentation"/>, random flips and crops draw from <paramref name="generator"/>
+    /// (torch's global generator when it is null; seed it for repeatable runs).
     /// </summary>
-    public Tensor Apply(ImageDataSet data, Tensor indices, Augmentation? augmentation = null)
+    public Tensor Apply(ImageDataSet data, Tensor indices, Augmentation? augmentation = null, Generator? generator = null)
     {
         using var scope = NewDisposeScope();
         var x = Fit(data, indices, _input, _fit);
-        if (augmentation is { Any: true }) x = Augment(x, augmentation);
+        if (augmentation is { Any: true }) x = Augment(x, augmentation, generator);
         using var mean = torch.tensor(Normalization.Mean).reshape(1, -1, 1, 1);
         using var std = torch.tensor(Normalization.Std).reshape(1, -1, 1, 1);
         return x.sub(mean).div_(std).MoveToOuterDisposeScope();
@@ -116,20 +128,20 @@ public sealed class BatchTransform
     }
 
     /// <summary>Random horizontal flips and padded random crops for a whole batch.</summary>
-    internal static Tensor Augment(Tensor x, Augmentation augmentation)
+    internal static Tensor Augment(Tensor x, Augmentation augmentation, Generator? generator = null)
     {
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
         if (augmentation.HorizontalFlip)
         {
-            var flip = torch.rand(b).lt(0.5).reshape(b, 1, 1, 1);
+            var flip = torch.rand(b, generator: generator).lt(0.5).reshape(b, 1, 1, 1);
             x = torch.where(flip, x.flip(3), x);
         }
         int p = augmentation.CropPadding;
         if (p > 0)
         {
             var padded = nn.functional.pad(x, new long[] { p, p, p, p });
-            var dy = torch.randint(0, 2 * p + 1, new[] { b, 1L }, dtype: ScalarType.Int64);
-            var dx = torch.randint(0, 2 * p + 1, new[] { b, 1L }, dtype: ScalarType.Int64);
+            var dy = torch.randint(0, 2 * p + 1, new[] { b, 1L }, generator: generator, dtype: ScalarType.Int64);
+            var dx = torch.randint(0, 2 * p + 1, new[] { b, 1L }, generator: generator, dtype: ScalarType.Int64);
             var rows = dy.add(torch.arange(h, dtype: ScalarType.Int64).unsqueeze(0));   // [B, H]
             var cols = dx.add(torch.arange(w, dtype: ScalarType.Int64).unsqueeze(0));   // [B, W]
             var rowIndex = rows.reshape(b, 1, h, 1).expand(b, c, h, w + 2 * p);

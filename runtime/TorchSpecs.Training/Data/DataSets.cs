@@ -36,28 +36,32 @@ public static class DataSets
     /// mnist, cifar10 (binary version) or folder (one subfolder per class; train/ and test/ inside
     /// when it has a test set). <paramref name="directory"/> overrides the default folder.
     /// </summary>
-    public static DataSplits Load(string name, string? directory, bool loadTest = true) => name.ToLowerInvariant() switch
+    /// <param name="name">fashion-mnist, mnist, cifar10 or folder.</param>
+    /// <param name="directory">The data's folder; null for the default one.</param>
+    /// <param name="loadTest">Also load the test set (when the data has one).</param>
+    /// <param name="folder">How an image folder is read (skipping corrupt files, caching, decode threads); other sets ignore it.</param>
+    public static DataSplits Load(string name, string? directory, bool loadTest = true, ImageFolderOptions? folder = null) => name.ToLowerInvariant() switch
     {
         "fashion-mnist" or "fashion" => LoadMnistLike("fashion-mnist", directory ?? FashionMnistDirectory, FashionMnistClasses, loadTest,
-            "install it with `sudo apt-get install dataset-fashion-mnist` (Debian, Ubuntu) or point --data at a folder with train-images-idx3-ubyte.gz and the other three IDX files"),
-        "mnist" => LoadMnistLike("mnist", directory ?? throw new DataNotFoundException("mnist: name the folder with its four IDX files with --data"), DigitClasses, loadTest,
-            "point --data at a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz)"),
+            "the Debian/Ubuntu package dataset-fashion-mnist installs it there; or name a folder with train-images-idx3-ubyte.gz and the other three IDX files", "dataset-fashion-mnist"),
+        "mnist" => LoadMnistLike("mnist", directory ?? throw new DataNotFoundException("mnist: no folder given; name the folder that holds its four IDX files"), DigitClasses, loadTest,
+            "name a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz)"),
         "cifar10" or "cifar-10" => Cifar10.Load(directory ?? throw new DataNotFoundException(
-            "cifar10: name the folder with data_batch_1.bin .. data_batch_5.bin and test_batch.bin (the CIFAR-10 binary version) with --data"), loadTest),
+            "cifar10: no folder given; name the folder with data_batch_1.bin .. data_batch_5.bin and test_batch.bin (the CIFAR-10 binary version)"), loadTest),
         "folder" or "images" => ImageFolder.LoadSplits(directory ?? throw new DataNotFoundException(
-            "folder: name the image folder (one subfolder per class, or train/ and test/ with one subfolder per class inside) with --data"), loadTest),
+            "folder: no folder given; name the image folder (one subfolder per class, or train/ and test/ with one subfolder per class inside)"), loadTest, folder),
         _ => throw new DataNotFoundException($"unknown data set '{name}': expected one of {string.Join(", ", Names)}"),
     };
 
-    private static DataSplits LoadMnistLike(string name, string directory, IReadOnlyList<string> classes, bool loadTest, string howToGet)
+    private static DataSplits LoadMnistLike(string name, string directory, IReadOnlyList<string> classes, bool loadTest, string howToGet, string? package = null)
     {
         if (!Directory.Exists(directory))
-            throw new DataNotFoundException($"{name}: no folder {directory}; {howToGet}");
-        var train = Idx.Load($"{name} train", Find(name, directory, "train-images-idx3-ubyte", howToGet), Find(name, directory, "train-labels-idx1-ubyte", howToGet), classes);
+            throw new DataNotFoundException($"{name}: no folder {directory}; {howToGet}", package);
+        var train = Idx.Load($"{name} train", Find(name, directory, "train-images-idx3-ubyte", howToGet, package), Find(name, directory, "train-labels-idx1-ubyte", howToGet, package), classes);
         if (!loadTest) return new DataSplits(train, null);
         try
         {
-            var test = Idx.Load($"{name} test", Find(name, directory, "t10k-images-idx3-ubyte", howToGet), Find(name, directory, "t10k-labels-idx1-ubyte", howToGet), classes);
+            var test = Idx.Load($"{name} test", Find(name, directory, "t10k-images-idx3-ubyte", howToGet, package), Find(name, directory, "t10k-labels-idx1-ubyte", howToGet, package), classes);
             return new DataSplits(train, test);
         }
         catch
@@ -67,14 +71,14 @@ public static class DataSets
         }
     }
 
-    private static string Find(string name, string directory, string stem, string howToGet)
+    private static string Find(string name, string directory, string stem, string howToGet, string? package)
     {
         foreach (var candidate in new[] { stem + ".gz", stem, stem.Replace("-idx", ".idx") + ".gz", stem.Replace("-idx", ".idx") })
         {
             string path = Path.Combine(directory, candidate);
             if (File.Exists(path)) return path;
         }
-        throw new DataNotFoundException($"{name}: {Path.Combine(directory, stem)}(.gz) not found; {howToGet}");
+        throw new DataNotFoundException($"{name}: {Path.Combine(directory, stem)}(.gz) not found; {howToGet}", package);
     }
 }
 
@@ -97,7 +101,7 @@ public static class Cifar10
     public static DataSplits Load(string directory, bool loadTest = true)
     {
         if (!Directory.Exists(directory))
-            throw new DataNotFoundException($"cifar10: no folder {directory}; download the CIFAR-10 binary version (cifar-10-binary.tar.gz), unpack it and point --data at cifar-10-batches-bin");
+            throw new DataNotFoundException($"cifar10: no folder {directory}; download the CIFAR-10 binary version (cifar-10-binary.tar.gz), unpack it and name its cifar-10-batches-bin folder");
         string[] missing = TrainFiles.Append(TestFile).Where(f => !File.Exists(Path.Combine(directory, f))).ToArray();
         if (missing.Length > 0 && (missing.Length > 1 || missing[0] != TestFile || loadTest))
             throw new DataNotFoundException($"cifar10: {Path.Combine(directory, missing[0])} not found; the folder needs {string.Join(", ", TrainFiles)} and {TestFile}");
@@ -144,7 +148,13 @@ public static class Cifar10
     {
         string meta = Path.Combine(directory, "batches.meta.txt");
         if (!File.Exists(meta)) return Classes;
-        var names = File.ReadAllLines(meta).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
-        return names.Length == 10 ? names : Classes;
+        var lines = File.ReadAllLines(meta).Select((l, i) => (Name: l.Trim(), Line: i + 1)).Where(l => l.Name.Length > 0).ToArray();
+        var names = lines.Select(l => l.Name).ToArray();
+        if (names.Length != Classes.Count)
+            throw new DataFormatException($"{meta}: {names.Length} class names, expected {Classes.Count} (one per line, for labels 0..{Classes.Count - 1})");
+        var twice = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+            throw new DataFormatException($"{meta}: the class name '{twice.Key}' is on lines {string.Join(" and ", lines.Where(l => l.Name == twice.Key).Select(l => l.Line))}; class names must differ");
+        return names;
     }
 }

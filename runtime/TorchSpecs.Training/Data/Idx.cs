@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Compression;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,15 +25,22 @@ public static class Idx
         int header = 4 + 4 * expectedDims;
         if (bytes.Length < header)
             throw new DataFormatException($"{path}: truncated header ({bytes.Length} bytes), expected {what}");
-        var dims = new int[expectedDims];
+        var sizes = new uint[expectedDims];
+        for (int i = 0; i < expectedDims; i++)
+            sizes[i] = (uint)(bytes[4 + 4 * i] << 24 | bytes[5 + 4 * i] << 16 | bytes[6 + 4 * i] << 8 | bytes[7 + 4 * i]);
+        string declared = string.Join("x", sizes.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+        // The values the header declares, computed so that no product can wrap: sizes whose
+        // product is more than the file holds are an error before any array is made.
+        long available = bytes.Length - header;
         long elements = 1;
         for (int i = 0; i < expectedDims; i++)
         {
-            uint d = (uint)(bytes[4 + 4 * i] << 24 | bytes[5 + 4 * i] << 16 | bytes[6 + 4 * i] << 8 | bytes[7 + 4 * i]);
-            if (d == 0 || d > int.MaxValue) throw new DataFormatException($"{path}: axis {i} has size {d}");
-            dims[i] = (int)d;
-            elements *= d;
+            if (sizes[i] == 0) throw new DataFormatException($"{path}: the header declares sizes {declared}; axis {i} is empty");
+            if (sizes[i] > int.MaxValue || elements > available / sizes[i])
+                throw new DataFormatException($"{path}: the header declares sizes {declared}, more values than the file's {available} data bytes; truncated or not an IDX file");
+            elements *= sizes[i];
         }
+        var dims = sizes.Select(d => (int)d).ToArray();
         long expected = header + elements;
         if (bytes.Length != expected)
             throw new DataFormatException(bytes.Length < expected

@@ -6,8 +6,14 @@ namespace TorchSpecs.Data;
 /// <summary>A data file that is missing, truncated or malformed. The message is one line naming the file.</summary>
 public sealed class DataFormatException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>A data set that is not where it was looked for. The message says how to get it.</summary>
-public sealed class DataNotFoundException(string message) : Exception(message);
+/// <summary>
+/// A data set that is not where it was looked for. The message says what was looked for;
+/// <see cref="Package"/> names the Debian package that installs it, when there is one.
+/// </summary>
+public sealed class DataNotFoundException(string message, string? package = null) : Exception(message)
+{
+    public string? Package { get; } = package;
+}
 
 /// <summary>
 /// A labelled image data set held in memory (or, for image folders, as files). Images come out
@@ -27,6 +33,9 @@ public abstract class ImageDataSet : IDisposable
     public abstract (long Height, long Width)? ImageSize { get; }
 
     public abstract IReadOnlyList<string> Classes { get; }
+
+    /// <summary>Files left out because they could not be decoded (only with an explicit option, e.g. <see cref="ImageFolderOptions.SkipCorrupt"/>).</summary>
+    public virtual IReadOnlyList<SkippedImage> Skipped => Array.Empty<SkippedImage>();
 
     /// <summary>Every label, int64 [N], in 0..Classes.Count-1.</summary>
     public abstract Tensor Labels { get; }
@@ -125,6 +134,7 @@ internal sealed class SubsetDataSet : ImageDataSet
     public override int Channels => _source.Channels;
     public override (long Height, long Width)? ImageSize => _source.ImageSize;
     public override IReadOnlyList<string> Classes => _source.Classes;
+    public override IReadOnlyList<SkippedImage> Skipped => _source.Skipped;
     public override Tensor Labels => _labels;
 
     public override Tensor Images(Tensor indices, long height, long width)

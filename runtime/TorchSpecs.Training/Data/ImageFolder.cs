@@ -1,63 +1,110 @@
-using StbImageSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchSpecs.Data;
 
+/// <summary>How an <see cref="ImageFolder"/> reads its files.</summary>
+public sealed record ImageFolderOptions
+{
+    /// <summary>
+    /// Leave out files that cannot be decoded (listed in <see cref="ImageDataSet.Skipped"/>)
+    /// instead of refusing the folder. Off by default: a broken file is an error naming it.
+    /// </summary>
+    public bool SkipCorrupt { get; init; }
+
+    /// <summary>Keep each image once decoded and resized to the size asked for, so later epochs do not decode it again.</summary>
+    public bool Cache { get; init; }
+
+    /// <summary>Files decoded at once (the check when the set is made, and each batch); 0 is one per core.</summary>
+    public int DecodeThreads { get; init; }
+
+    internal int Threads => DecodeThreads > 0 ? DecodeThreads : Environment.ProcessorCount;
+}
+
 /// <summary>
 /// An image folder: one subfolder per class (sorted by name), JPEG, PNG, BMP or GIF files in
-/// each, like the 102-flowers set. Every file's header is checked when the set is made, so a
-/// broken file is reported before training; pixels are decoded per batch, converted to RGB, and
-/// each image resized bilinearly to the requested size before the batch is stacked.
+/// each, like the 102-flowers set. Every file is decoded whole when the set is made (in
+/// parallel), so a truncated or corrupt file is reported, or skipped and counted, before any
+/// training; batches then decode their files in parallel (SkiaSharp), resize each bilinearly to
+/// the size asked for, and can keep them cached (<see cref="ImageFolderOptions.Cache"/>).
 /// </summary>
 public sealed class ImageFolder : ImageDataSet
 {
-    private static readonly string[] Extensions = { ".jpg", ".jpeg", ".png", ".bmp", ".gif" };
     private readonly string[] _files;
     private readonly Tensor _labels;
+    private readonly ImageFolderOptions _options;
+    private readonly SkippedImage[] _skipped;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Index, long Height, long Width), byte[]> _cache = new();
 
-    public ImageFolder(string directory, string? name = null)
+    public ImageFolder(string directory, string? name = null, ImageFolderOptions? options = null)
     {
+        _options = options ?? new ImageFolderOptions();
         if (!Directory.Exists(directory)) throw new DataNotFoundException($"{directory}: image folder not found");
         string[] classDirs = Directory.GetDirectories(directory).Order(StringComparer.Ordinal).ToArray();
         if (classDirs.Length < 2)
             throw new DataFormatException($"{directory}: found {classDirs.Length} class subfolders, expected one subfolder per class (at least 2)");
-        var files = new List<string>();
-        var labels = new List<long>();
+        var candidates = new List<(string File, int Label)>();
         for (int c = 0; c < classDirs.Length; c++)
         {
             var images = Directory.GetFiles(classDirs[c])
-                .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+                .Where(f => ImageFile.Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
                 .Order(StringComparer.Ordinal).ToArray();
             if (images.Length == 0)
-                throw new DataFormatException($"{classDirs[c]}: no images (expected {string.Join(", ", Extensions)} files)");
-            foreach (var file in images)
-            {
-                CheckHeader(file);
-                files.Add(file);
-                labels.Add(c);
-            }
+                throw new DataFormatException($"{classDirs[c]}: no images (expected {string.Join(", ", ImageFile.Extensions)} files)");
+            candidates.AddRange(images.Select(f => (f, c)));
         }
-        _files = files.ToArray();
-        _labels = torch.tensor(labels.ToArray(), ScalarType.Int64);
+
+        // Decode every file once: a broken one is found now, not in the middle of an epoch.
+        var problems = new string?[candidates.Count];
+        Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.Threads }, i =>
+        {
+            try { ImageFile.DecodeRgb(candidates[i].File, out _, out _); }
+            catch (DataFormatException e) { problems[i] = e.Message; }
+        });
+        int firstBad = Array.FindIndex(problems, p => p is not null);
+        if (firstBad >= 0 && !_options.SkipCorrupt)
+        {
+            int bad = problems.Count(p => p is not null);
+            throw new DataFormatException(bad == 1 ? problems[firstBad]! : $"{problems[firstBad]} (and {bad - 1} more unreadable images in {directory})");
+        }
+        _skipped = candidates.Select((c, i) => (c.File, Problem: problems[i])).Where(x => x.Problem is not null)
+            .Select(x => new SkippedImage(x.File, Reason(x.File, x.Problem!))).ToArray();
+        var kept = candidates.Where((_, i) => problems[i] is null).ToArray();
+        int emptied = Enumerable.Range(0, classDirs.Length).FirstOrDefault(c => kept.All(k => k.Label != c), -1);
+        if (emptied >= 0) throw new DataFormatException($"{classDirs[emptied]}: every image in it is unreadable");
+        _files = kept.Select(k => k.File).ToArray();
+        _labels = torch.tensor(kept.Select(k => (long)k.Label).ToArray(), ScalarType.Int64);
         Classes = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
         Name = name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
     }
 
+    private static string Reason(string file, string message) =>
+        message.StartsWith(file + ": ", StringComparison.Ordinal) ? message[(file.Length + 2)..] : message;
+
     /// <summary>A folder with train/ and test/ inside is split that way; otherwise it is all training data.</summary>
-    public static DataSplits LoadSplits(string directory, bool loadTest = true)
+    public static DataSplits LoadSplits(string directory, bool loadTest = true, ImageFolderOptions? options = null)
     {
         string train = Path.Combine(directory, "train"), test = Path.Combine(directory, "test");
         if (Directory.Exists(train))
         {
-            var trainSet = new ImageFolder(train, "folder train");
+            var trainSet = new ImageFolder(train, "folder train", options);
             if (!loadTest || !Directory.Exists(test)) return new DataSplits(trainSet, null);
-            var testSet = new ImageFolder(test, "folder test");
+            ImageFolder testSet;
+            try { testSet = new ImageFolder(test, "folder test", options); }
+            catch
+            {
+                trainSet.Dispose();
+                throw;
+            }
             if (!testSet.Classes.SequenceEqual(trainSet.Classes))
+            {
+                trainSet.Dispose();
+                testSet.Dispose();
                 throw new DataFormatException($"{test}: its classes ({string.Join(", ", testSet.Classes)}) differ from {train}'s ({string.Join(", ", trainSet.Classes)})");
+            }
             return new DataSplits(trainSet, testSet);
         }
-        return new DataSplits(new ImageFolder(directory, "folder"), null);
+        return new DataSplits(new ImageFolder(directory, "folder", options), null);
     }
 
     public override string Name { get; }
@@ -66,49 +113,26 @@ public sealed class ImageFolder : ImageDataSet
     public override IReadOnlyList<string> Classes { get; }
     public override Tensor Labels => _labels;
     public IReadOnlyList<string> Files => _files;
+    public override IReadOnlyList<SkippedImage> Skipped => _skipped;
 
     public override Tensor Images(Tensor indices, long height, long width)
     {
         long[] picks = indices.data<long>().ToArray();
+        long plane = height * width * 3;
+        var pixels = new byte[picks.Length * plane];
+        Parallel.For(0, picks.Length, new ParallelOptions { MaxDegreeOfParallelism = _options.Threads }, i =>
+        {
+            int index = checked((int)picks[i]);
+            if (!_cache.TryGetValue((index, height, width), out var rgb))
+            {
+                rgb = ImageFile.DecodeRgb(_files[index], out _, out _, (int)width, (int)height);
+                if (_options.Cache) _cache[(index, height, width)] = rgb;
+            }
+            rgb.AsSpan().CopyTo(pixels.AsSpan(checked((int)(i * plane))));
+        });
         using var scope = NewDisposeScope();
-        var batch = new Tensor[picks.Length];
-        for (int i = 0; i < picks.Length; i++)
-            batch[i] = Resize(Decode(_files[picks[i]]).unsqueeze(0), height, width);
-        return torch.cat(batch, 0).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>One image as float32 [3, H, W] in [0, 1].</summary>
-    internal static Tensor Decode(string file)
-    {
-        ImageResult image;
-        try
-        {
-            using var stream = File.OpenRead(file);
-            image = ImageResult.FromStream(stream, ColorComponents.RedGreenBlue);
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
-        {
-            throw new DataFormatException($"{file}: cannot decode the image ({e.Message.TrimEnd('.')}); expected a JPEG, PNG, BMP or GIF file", e);
-        }
-        if (image.Data is null || image.Data.Length != image.Width * image.Height * 3)
-            throw new DataFormatException($"{file}: decoded {image.Data?.Length ?? 0} bytes, expected {image.Width}x{image.Height}x3");
-        using var hwc = torch.tensor(image.Data, new long[] { image.Height, image.Width, 3 }, ScalarType.Byte);
-        return hwc.permute(2, 0, 1).to_type(ScalarType.Float32).div_(255f);
-    }
-
-    private static void CheckHeader(string file)
-    {
-        try
-        {
-            using var stream = File.OpenRead(file);
-            var info = ImageInfo.FromStream(stream);
-            if (info is null || info.Value.Width <= 0 || info.Value.Height <= 0)
-                throw new DataFormatException($"{file}: not an image StbImageSharp can read; expected a JPEG, PNG, BMP or GIF file");
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException or IndexOutOfRangeException)
-        {
-            throw new DataFormatException($"{file}: cannot read the image header ({e.Message.TrimEnd('.')}); expected a JPEG, PNG, BMP or GIF file", e);
-        }
+        var hwc = torch.tensor(pixels, new long[] { picks.Length, height, width, 3 }, ScalarType.Byte);
+        return hwc.permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(255f).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using TorchSpecs.Data;
 
@@ -50,28 +51,91 @@ public sealed record TrainOptions
     public Augmentation Augmentation { get; init; } = Augmentation.None;
     /// <summary>Limits training to the first N images of the set (after the validation split); 0 is all.</summary>
     public int Limit { get; init; }
+    /// <summary>
+    /// Keep an exponential moving average of the weights (decay per step, e.g. 0.999; 0 is off)
+    /// and validate, evaluate and save as best the averaged weights. The decay is warmed up as
+    /// min(decay, (1 + step) / (10 + step)).
+    /// </summary>
+    public double EmaDecay { get; init; }
+    /// <summary>Validate and evaluate on each image and its mirror image, averaging the logits (flip test-time augmentation).</summary>
+    public bool TestTimeFlip { get; init; }
 
-    /// <summary>A one-line error for options that cannot work, or null.</summary>
-    public string? Validate()
+    /// <summary>The first problem with these options (naming the property), or null.</summary>
+    public OptionsProblem? Validate()
     {
-        if (Epochs < 1) return "--epochs must be at least 1";
-        if (BatchSize < 1) return "--batch-size must be at least 1";
-        if (!(LearningRate > 0)) return "--lr must be positive";
-        if (Momentum < 0 || Momentum >= 1) return "--momentum must be in [0, 1)";
-        if (WeightDecay < 0) return "--weight-decay must not be negative";
-        if (ValidationFraction < 0 || ValidationFraction >= 1) return "--validation must be in [0, 1)";
-        if (StepSize < 1) return "--step-size must be at least 1";
-        if (!(Gamma > 0) || Gamma > 1) return "--gamma must be in (0, 1]";
-        if (PlateauPatience < 0 || EarlyStoppingPatience < 0) return "patience must not be negative";
-        if (LabelSmoothing < 0 || LabelSmoothing >= 1) return "--label-smoothing must be in [0, 1)";
-        if (Augmentation.CropPadding < 0) return "--crop-padding must not be negative";
-        if (Schedule == ScheduleKind.Plateau && ValidationFraction == 0) return "--schedule plateau needs a validation split (--validation > 0)";
-        if (EarlyStoppingPatience > 0 && ValidationFraction == 0) return "--early-stopping needs a validation split (--validation > 0)";
+        if (Epochs < 1) return new(nameof(Epochs), "must be at least 1");
+        if (BatchSize < 1) return new(nameof(BatchSize), "must be at least 1");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) return new(nameof(LearningRate), "must be positive");
+        if (Momentum < 0 || Momentum >= 1) return new(nameof(Momentum), "must be in [0, 1)");
+        if (WeightDecay < 0) return new(nameof(WeightDecay), "must not be negative");
+        if (ValidationFraction < 0 || ValidationFraction >= 1) return new(nameof(ValidationFraction), "must be in [0, 1)");
+        if (StepSize < 1) return new(nameof(StepSize), "must be at least 1");
+        if (!(Gamma > 0) || Gamma > 1) return new(nameof(Gamma), "must be in (0, 1]");
+        if (PlateauPatience < 0) return new(nameof(PlateauPatience), "must not be negative");
+        if (EarlyStoppingPatience < 0) return new(nameof(EarlyStoppingPatience), "must not be negative");
+        if (LabelSmoothing < 0 || LabelSmoothing >= 1) return new(nameof(LabelSmoothing), "must be in [0, 1)");
+        if (Augmentation.CropPadding < 0) return new(nameof(Augmentation.CropPadding), "must not be negative");
+        if (Limit < 0) return new(nameof(Limit), "must not be negative");
+        if (EmaDecay < 0 || EmaDecay >= 1) return new(nameof(EmaDecay), "must be in [0, 1) (0 is off)");
+        if (Schedule == ScheduleKind.Plateau && ValidationFraction == 0) return new(nameof(Schedule), "plateau needs a validation split (ValidationFraction > 0)");
+        if (EarlyStoppingPatience > 0 && ValidationFraction == 0) return new(nameof(EarlyStoppingPatience), "needs a validation split (ValidationFraction > 0)");
         return null;
     }
+
+    /// <summary>The options whose values differ between two runs (Epochs excepted: it is the total to reach), with both values.</summary>
+    public IReadOnlyList<OptionChange> Differences(TrainOptions other)
+    {
+        var changes = new List<OptionChange>();
+        void Compare<T>(string name, T mine, T theirs)
+        {
+            if (!EqualityComparer<T>.Default.Equals(mine, theirs)) changes.Add(new OptionChange(name, Format(mine), Format(theirs)));
+        }
+        Compare(nameof(BatchSize), BatchSize, other.BatchSize);
+        Compare(nameof(Optimizer), Optimizer, other.Optimizer);
+        Compare(nameof(LearningRate), LearningRate, other.LearningRate);
+        Compare(nameof(Momentum), Momentum, other.Momentum);
+        Compare(nameof(Nesterov), Nesterov, other.Nesterov);
+        Compare(nameof(WeightDecay), WeightDecay, other.WeightDecay);
+        Compare(nameof(Schedule), Schedule, other.Schedule);
+        Compare(nameof(StepSize), StepSize, other.StepSize);
+        Compare(nameof(Gamma), Gamma, other.Gamma);
+        Compare(nameof(PlateauPatience), PlateauPatience, other.PlateauPatience);
+        Compare(nameof(PlateauFactor), PlateauFactor, other.PlateauFactor);
+        Compare(nameof(EarlyStoppingPatience), EarlyStoppingPatience, other.EarlyStoppingPatience);
+        Compare(nameof(ValidationFraction), ValidationFraction, other.ValidationFraction);
+        Compare(nameof(Seed), Seed, other.Seed);
+        Compare(nameof(LabelSmoothing), LabelSmoothing, other.LabelSmoothing);
+        Compare(nameof(Fit), Fit, other.Fit);
+        Compare(nameof(Augmentation.HorizontalFlip), Augmentation.HorizontalFlip, other.Augmentation.HorizontalFlip);
+        Compare(nameof(Augmentation.CropPadding), Augmentation.CropPadding, other.Augmentation.CropPadding);
+        Compare(nameof(Limit), Limit, other.Limit);
+        Compare(nameof(EmaDecay), EmaDecay, other.EmaDecay);
+        Compare(nameof(TestTimeFlip), TestTimeFlip, other.TestTimeFlip);
+        return changes;
+    }
+
+    private static string Format<T>(T value) => value switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value?.ToString() ?? "",
+    };
+}
+
+/// <summary>An option that cannot work: the property and what it must be.</summary>
+public sealed record OptionsProblem(string Property, string Message)
+{
+    public override string ToString() => $"{Property} {Message}";
+}
+
+/// <summary>An option whose value differs between a checkpoint and a resumed run: its name, the checkpoint's value and the new one.</summary>
+public sealed record OptionChange(string Property, string Was, string Now, int AfterEpoch = 0)
+{
+    public override string ToString() => $"{Property} {Was} -> {Now}";
 }
 
 /// <summary>One epoch's numbers, as the CSV log and the curves show them.</summary>
 public sealed record EpochRecord(
     int Epoch, double LearningRate, double TrainLoss, double TrainAccuracy,
-    double? ValidationLoss, double? ValidationAccuracy, double ImagesPerSecond, double Seconds);
+    double? ValidationLoss, double? ValidationAccuracy, double ImagesPerSecond, double Seconds, double DataWaitSeconds = 0);

@@ -78,4 +78,25 @@ public class Cifar10Tests
         var e = Assert.Throws<DataNotFoundException>(() => DataSets.Load("cifar10", dir.Path));
         Assert.Contains(dir.File("data_batch_2.bin"), e.Message);
     }
+
+    [Fact]
+    public void Class_names_file_is_read_and_checked()
+    {
+        using var dir = new TempDirectory();
+        WriteCifar(dir.Path);
+        string meta = dir.File("batches.meta.txt");
+        string[] names = { "plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck" };
+        File.WriteAllText(meta, string.Join("\n", names) + "\n\n");
+        using (var splits = DataSets.Load("cifar10", dir.Path)) Assert.Equal(names, splits.Train.Classes);
+
+        File.WriteAllText(meta, string.Join("\n", names[..9]));
+        var e = Assert.Throws<DataFormatException>(() => DataSets.Load("cifar10", dir.Path));
+        Assert.Contains(meta, e.Message);
+        Assert.Contains("9 class names, expected 10", e.Message);
+
+        File.WriteAllText(meta, string.Join("\n", names[..9].Append("cat")));
+        e = Assert.Throws<DataFormatException>(() => DataSets.Load("cifar10", dir.Path));
+        Assert.Contains(meta, e.Message);
+        Assert.Contains("'cat' is on lines 4 and 10", e.Message);
+    }
 }

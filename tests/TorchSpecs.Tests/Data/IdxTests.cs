@@ -145,11 +145,13 @@ public class IdxTests
         File.Delete(dir.File("t10k-labels-idx1-ubyte.gz"));
         var e = Assert.Throws<DataNotFoundException>(() => DataSets.Load("fashion-mnist", dir.Path));
         Assert.Contains(dir.File("t10k-labels-idx1-ubyte"), e.Message);
-        Assert.Contains("apt-get install dataset-fashion-mnist", e.Message);
+        Assert.Contains("package dataset-fashion-mnist", e.Message);
+        Assert.Equal("dataset-fashion-mnist", e.Package);
 
         var missingFolder = Assert.Throws<DataNotFoundException>(() => DataSets.Load("fashion-mnist", dir.File("nowhere")));
         Assert.Contains(dir.File("nowhere"), missingFolder.Message);
-        Assert.Contains("apt-get install dataset-fashion-mnist", missingFolder.Message);
+        Assert.Contains("package dataset-fashion-mnist", missingFolder.Message);
+        Assert.DoesNotContain("--data", missingFolder.Message);
     }
 
     [Fact]
@@ -161,5 +163,24 @@ public class IdxTests
         using var splits = DataSets.Load("fashion-mnist", dir.Path, loadTest: false);
         Assert.Equal(3, splits.Train.Count);
         Assert.Null(splits.Test);
+    }
+
+    [Theory]
+    [InlineData(2097152u, 2097152u, 4194304u)]   // 2^21 x 2^21 x 2^22 = 2^64: wraps to 0 in 64 bits
+    [InlineData(4294967295u, 1u, 1u)]            // over int.MaxValue
+    [InlineData(60000u, 2800u, 2800u)]           // no overflow, but far more than the file holds
+    public void Header_sizes_that_overflow_or_exceed_the_file_are_clear_errors(uint count, uint rows, uint cols)
+    {
+        using var dir = new TempDirectory();
+        WriteFashionMnist(dir.Path, gzip: false);
+        string path = dir.File("train-images-idx3-ubyte");
+        var bytes = File.ReadAllBytes(path);
+        foreach (var (value, at) in new[] { (count, 4), (rows, 8), (cols, 12) })
+            for (int k = 0; k < 4; k++) bytes[at + k] = (byte)(value >> (24 - 8 * k));
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<DataFormatException>(() => DataSets.Load("fashion-mnist", dir.Path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains($"sizes {count}x{rows}x{cols}", e.Message);
+        Assert.Contains("more values than the file", e.Message);
     }
 }

@@ -32,7 +32,7 @@ public class CheckpointTests
         Assert.False(other.state_dict()["fc.weight"].allclose(model.state_dict()["fc.weight"]));
         var meta = Checkpoint.Load(dir.File("c.ckpt"), TinyQuadrants.Info, other, otherOptimizer);
         Assert.Equal(3, meta.Epoch);
-        Assert.Equal(0.25f, meta.Normalization.Std[0]);
+        Assert.Equal(0.25f, meta.Normalization!.Std[0]);
         Assert.True(double.IsPositiveInfinity(meta.Schedule.Best));
         foreach (var (key, tensor) in model.state_dict())
             Assert.True(tensor.allclose(other.state_dict()[key]), key);
