@@ -6,7 +6,7 @@ namespace TorchSpecs.Generator;
 
 /// <summary>
 /// Generated models need TorchSpecs.Runtime. A project that references the generator but not the
-/// runtime gets one TS0017 and no generated code, instead of a CS0246 for every generated type.
+/// runtime gets one TS0301 and no generated code, instead of a CS0246 for every generated type.
 /// </summary>
 internal static class RuntimeReference
 {

@@ -51,7 +51,7 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
         // The spec filter needs the options, but reading must not: projecting back to the file
         // (the same AdditionalText object, so an Unchanged value) before Parse keeps every spec's
         // Parse step Cached when only the options change (an .editorconfig or build-property edit).
-        // Without TorchSpecs.Runtime: one TS0017, and no spec reaches the pipeline (no model code, no catalog).
+        // Without TorchSpecs.Runtime: one TS0301, and no spec reaches the pipeline (no model code, no catalog).
         var runtime = RuntimeReference.Register(context);
         var files = context.AdditionalTextsProvider.WhenReferenced(runtime)
             .Combine(context.AnalyzerConfigOptionsProvider)
@@ -130,7 +130,7 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
     internal static InferenceResult Infer(ParsedSpec parsed)
     {
         if (parsed.Spec is null)
-            return new InferenceResult(parsed.FilePath, null, null, null, parsed.Diagnostics);
+            return new InferenceResult(parsed.FilePath, null, null, null, Cap(parsed.Diagnostics.ToList()));
         // An empty model name means the name itself was wrong (reported): no model, no duplicate check.
         string? modelName = parsed.Spec.Model.Length == 0 ? null : parsed.Spec.Model;
         try
@@ -138,12 +138,13 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
             // A spec with errors is still inferred, so that the rest of the table is checked,
             // but it never becomes a model.
             var inferred = ShapeInference.Run(parsed.Spec);
+            var limits = inferred.Plan is null ? new List<DiagnosticInfo>() : ModelLimits.Check(inferred.Plan).ToList();
             return inferred with
             {
                 ModelName = modelName,
                 ModelLocation = parsed.Spec.ModelLocation,
-                Plan = parsed.HasErrors || modelName is null ? null : inferred.Plan,
-                Diagnostics = parsed.Diagnostics.Concat(inferred.Diagnostics).ToEquatableArray(),
+                Plan = parsed.HasErrors || modelName is null || limits.Count > 0 ? null : inferred.Plan,
+                Diagnostics = Cap(parsed.Diagnostics.Concat(inferred.Diagnostics).Concat(limits).ToList()),
             };
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -151,6 +152,22 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
             var error = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(parsed.FilePath), e.GetType().Name + ": " + e.Message);
             return new InferenceResult(parsed.FilePath, modelName, null, null, parsed.Diagnostics.Concat(new[] { error }).ToEquatableArray());
         }
+    }
+
+    /// <summary>At most this many diagnostics per spec, as compilers stop listing a garbled file.</summary>
+    internal const int MaxDiagnostics = 100;
+
+    /// <summary>
+    /// The first <see cref="MaxDiagnostics"/> diagnostics (errors first, each group in file order),
+    /// then one TS0203 saying how many more there are.
+    /// </summary>
+    internal static EquatableArray<DiagnosticInfo> Cap(List<DiagnosticInfo> diagnostics)
+    {
+        if (diagnostics.Count <= MaxDiagnostics) return diagnostics.ToEquatableArray();
+        var shown = diagnostics.Where(d => d.IsError).Concat(diagnostics.Where(d => !d.IsError)).Take(MaxDiagnostics).ToList();
+        var last = shown[shown.Count - 1].Location;
+        shown.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MoreDiagnostics, last, diagnostics.Count - MaxDiagnostics, MaxDiagnostics));
+        return shown.ToEquatableArray();
     }
 
     /// <summary>Every spec whose model name an earlier spec (in path order) already uses.</summary>

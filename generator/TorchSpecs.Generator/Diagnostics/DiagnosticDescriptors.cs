@@ -17,15 +17,14 @@ internal static class DiagnosticDescriptors
     private const string Shape = "TorchSpecs.Shape";
     private const string Usage = "TorchSpecs.Usage";
     private const string Project = "TorchSpecs.Project";
-    private const string HelpBase = "https://github.com/torchspecs/torchspecs/blob/main/docs/diagnostics.md#";
-
+    // No help link: TorchSpecs has no public home yet, and a link to a page that does not exist
+    // is worse than none. Each ID's section in docs/diagnostics.md (## TS0001, ...) is the help.
     private static DiagnosticDescriptor Make(string id, string title, string message, string category,
         DiagnosticSeverity severity = DiagnosticSeverity.Error) =>
-        new(id, title, message, category, severity, isEnabledByDefault: true,
-            helpLinkUri: HelpBase + id.ToLowerInvariant());
+        new(id, title, message, category, severity, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor YamlSyntax = Make("TS0001",
-        "The spec is not valid YAML", "The spec is not valid YAML here: {0}. Fix the YAML syntax at this point (a row looks like - {{ name: conv1, type: conv, kernel: 3, filters: 64 }})", Spec);
+        "The spec is not valid YAML", "The spec is not valid YAML here: {0}", Spec);
     public static readonly DiagnosticDescriptor DuplicateKey = Make("TS0002",
         "Duplicate key", "Key '{0}' appears twice in the same {1}; a key may appear once: delete one of them", Spec);
     public static readonly DiagnosticDescriptor WrongValueType = Make("TS0003",
@@ -57,8 +56,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BaseHasErrors = Make("TS0016",
         "The base model has errors", "Base model '{0}' has errors (in {1}); fix them there first", Spec);
 
-    public static readonly DiagnosticDescriptor RuntimeNotReferenced = Make("TS0017",
-        "TorchSpecs.Runtime is not referenced", "The project references the TorchSpecs generator but not TorchSpecs.Runtime, which generated models need (type '" + "TorchSpecs.ModelInfo" + "' not found), so no model is generated: reference the TorchSpecs package (it brings TorchSpecs.Runtime) instead of the generator alone, or add a reference to TorchSpecs.Runtime", Project);
+    public static readonly DiagnosticDescriptor UnsupportedYaml = Make("TS0017",
+        "YAML that a spec does not use", "{0}", Spec);
+    public static readonly DiagnosticDescriptor SpecTooLarge = Make("TS0018",
+        "The spec is too large", "{0}", Spec);
 
     public static readonly DiagnosticDescriptor OutputMismatch = Make("TS0101",
         "Documented output differs from the inferred shape", "{0} output is {1} but the table says {2}: {3}{4}", Shape);
@@ -71,7 +72,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor GroupsDoNotDivide = Make("TS0105",
         "Channels not divisible by groups", "{0} has groups: {1}, which must divide both its {2} input channels and its {3} filters; change groups or filters", Shape);
     public static readonly DiagnosticDescriptor TensorTooLarge = Make("TS0107",
-        "A layer's output is too large", "{0} {1}, more than {2}: check the sizes, kernel, stride and padding of this row and of the rows above it", Shape);
+        "A layer or the model is too large", "{0} {1}, more than {2}: check the sizes, kernel, stride and padding of this row and of the rows above it", Shape);
     public static readonly DiagnosticDescriptor Unsupported = Make("TS0106",
         "Not supported", "{0}", Shape);
 
@@ -79,6 +80,11 @@ internal static class DiagnosticDescriptors
         "A value that is probably a mistake", "{0}", Usage, DiagnosticSeverity.Warning);
     public static readonly DiagnosticDescriptor SoftmaxNotLast = Make("TS0202",
         "softmax before the last row", "{0} applies softmax but is not the last row; softmax belongs at the output: use another activation here or move softmax to the last row", Usage, DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor MoreDiagnostics = Make("TS0203",
+        "More diagnostics than shown", "{0} more diagnostics in this spec are not shown (the first {1} are); fix those and build again", Usage, DiagnosticSeverity.Warning);
+    public static readonly DiagnosticDescriptor RuntimeNotReferenced = Make("TS0301",
+        "TorchSpecs.Runtime is not referenced", "The project references the TorchSpecs generator but not TorchSpecs.Runtime, which generated models need (type '" + "TorchSpecs.ModelInfo" + "' not found), so no model is generated: reference the TorchSpecs package (it brings TorchSpecs.Runtime) instead of the generator alone, or add a reference to TorchSpecs.Runtime", Project);
 
     public static readonly DiagnosticDescriptor InternalError = Make("TS0900",
         "TorchSpecs failed on this spec", "TorchSpecs could not process this spec ({0}); please report it with the spec attached", Spec);

@@ -105,16 +105,8 @@ internal sealed partial class SpecParser
             parser.Report(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(path), $"{e.GetType().Name}: {e.Message}");
             spec = null;
         }
-        return new ParsedSpec(path, spec, Limit(parser._diagnostics).ToEquatableArray());
+        return new ParsedSpec(path, spec, parser._diagnostics.ToEquatableArray());
     }
-
-    /// <summary>At most this many diagnostics per file (errors first), as compilers stop listing a garbled file.</summary>
-    internal const int MaxDiagnostics = 100;
-
-    private static IEnumerable<DiagnosticInfo> Limit(List<DiagnosticInfo> diagnostics) =>
-        diagnostics.Count <= MaxDiagnostics
-            ? diagnostics
-            : diagnostics.Where(d => d.IsError).Concat(diagnostics.Where(d => !d.IsError)).Take(MaxDiagnostics);
 
     /// <summary>
     /// Reads one file's text to its top mapping, reporting what keeps it from being a spec
@@ -134,12 +126,16 @@ internal sealed partial class SpecParser
         foreach (var problem in problems)
         {
             var at = Loc(problem.Start, problem.End, path);
-            if (problem.Kind == "duplicate")
-                Report(DiagnosticDescriptors.DuplicateKey, at, problem.Message, "mapping");
-            else
-                Report(DiagnosticDescriptors.YamlSyntax, at, problem.Message);
+            switch (problem.Kind)
+            {
+                case "duplicate": Report(DiagnosticDescriptors.DuplicateKey, at, problem.Message, "mapping"); break;
+                case "alias": case "tag": Report(DiagnosticDescriptors.UnsupportedYaml, at, problem.Message); break;
+                case "size": Report(DiagnosticDescriptors.SpecTooLarge, at, "The spec is too large: " + problem.Message); break;
+                case "unquoted": Report(DiagnosticDescriptors.WrongValueType, at, problem.Args!); break;
+                default: Report(DiagnosticDescriptors.YamlSyntax, at, problem.Message); break;
+            }
         }
-        if (problems.Any(p => p.Kind == "syntax" || p.Kind == "depth")) return null;
+        if (problems.Any(p => p.Kind is "syntax" or "depth" or "tab" or "size")) return null;
 
         if (root is null || root is YScalar { IsNull: true })
         {
@@ -227,7 +223,8 @@ internal sealed partial class SpecParser
         }
         string? name = RequireString(node, "model");
         if (name is null) return null;
-        string? problem = IdentifierProblem(name)
+        string? problem = SpecLimits.NameLengthProblem(name) ?? IdentifierProblem(name)
+            ?? SpecLimits.LowerCaseTypeNameProblem(name)
             ?? (name == "ModelCatalog" ? "the generated catalog class already has that name; choose another name" : null);
         if (problem is not null)
         {
@@ -243,6 +240,15 @@ internal sealed partial class SpecParser
         var names = new Dictionary<string, int>(StringComparer.Ordinal);
         var properties = new Dictionary<string, int>(StringComparer.Ordinal);
         var typeCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (rows.Items.Count > SpecLimits.MaxRows)
+        {
+            // Not read at all: a table this long is generated text gone wrong, and reading it would
+            // give one diagnostic per row.
+            var first = rows.Items[SpecLimits.MaxRows];
+            Report(DiagnosticDescriptors.SpecTooLarge, Loc(first.Start, first.Start, PathOf(first)),
+                $"The table has {SpecLimits.Count(rows.Items.Count)} rows; a spec may have at most {SpecLimits.Count(SpecLimits.MaxRows)} (row {SpecLimits.Count(SpecLimits.MaxRows + 1)} starts here)");
+            return;
+        }
 
         for (int i = 0; i < rows.Items.Count; i++)
         {
@@ -346,7 +352,7 @@ internal sealed partial class SpecParser
             if (written is null) complete = false;
             else
             {
-                string? problem = IdentifierProblem(ToPropertyName(written), isLayer: true);
+                string? problem = SpecLimits.LayerNameProblem(written) ?? IdentifierProblem(ToPropertyName(written), isLayer: true);
                 if (problem is not null)
                 {
                     Report(DiagnosticDescriptors.InvalidName, Loc(nameNode), "Layer name", written, problem);
@@ -515,24 +521,13 @@ internal sealed partial class SpecParser
         int bestDistance = int.MaxValue;
         foreach (var candidate in candidates)
         {
-            int d = Distance(word.ToLowerInvariant(), candidate);
+            int d = Shared.EditDistance.Between(word.ToLowerInvariant(), candidate);
             if (d < bestDistance) { best = candidate; bestDistance = d; }
         }
         if (best is not null && bestDistance <= Math.Max(2, word.Length / 3)) return best;
         // convolution → conv, dense_layer → dense: a candidate the word starts with.
         string lower = word.ToLowerInvariant();
         return candidates.Where(c => c.Length >= 3 && lower.StartsWith(c, StringComparison.Ordinal)).OrderByDescending(c => c.Length).FirstOrDefault();
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (int i = 1; i <= a.Length; i++)
-            for (int j = 1; j <= b.Length; j++)
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-        return d[a.Length, b.Length];
     }
 
     // ---- values -----------------------------------------------------------------------
@@ -545,7 +540,16 @@ internal sealed partial class SpecParser
     }
 
     private string? OptionalString(Dictionary<string, YNode> values, string key)
-        => values.TryGetValue(key, out var node) ? (node is YScalar { IsNull: true } ? null : RequireString(node, key)) : null;
+    {
+        if (!values.TryGetValue(key, out var node) || node is YScalar { IsNull: true }) return null;
+        string? text = RequireString(node, key);
+        if (text is not null && key is "description" or "source" && SpecLimits.TextLengthProblem(key, text) is { } tooLong)
+        {
+            Report(DiagnosticDescriptors.SpecTooLarge, Loc(node), "The spec is too large: " + tooLong);
+            return null;
+        }
+        return text;
+    }
 
     private long? Integer(YNode node, string key)
     {
@@ -605,7 +609,11 @@ internal sealed partial class SpecParser
         if (node is YScalar { IsPlain: true } s &&
             double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) &&
             !double.IsNaN(value) && !double.IsInfinity(value))
-            return value;
+        {
+            if (SpecLimits.Float32Problem(value) is not { } problem) return value;
+            Report(DiagnosticDescriptors.InvalidValue, Loc(node), key, s.Value, problem);
+            return null;
+        }
         Report(DiagnosticDescriptors.WrongValueType, Loc(node), key, "a number", node.Describe());
         return null;
     }
@@ -773,6 +781,11 @@ internal sealed partial class SpecParser
                         Report(DiagnosticDescriptors.InvalidValue, Loc(node), "weight_init", s.Value, "a finite mean and a positive std");
                         return InitSpec.Default;
                     }
+                    if (SpecLimits.InitArgumentsProblem(mean, std, fn == "truncated_normal") is { } range)
+                    {
+                        Report(DiagnosticDescriptors.InvalidValue, Loc(node), "weight_init", s.Value, range);
+                        return InitSpec.Default;
+                    }
                     return new InitSpec(fn == "normal" ? InitKind.Normal : InitKind.TruncatedNormal, mean, std);
                 }
             }
@@ -799,6 +812,8 @@ internal sealed partial class SpecParser
             else
             {
                 var dims = ReadShapeText(s, key, 3);
+                if (dims is not null && key == "input" && SpecLimits.ChannelsFirstProblem(dims[0], dims[1], dims[2]) is { } channelsFirst)
+                    Report(DiagnosticDescriptors.SuspiciousValue, Loc(s), channelsFirst);
                 return dims is null ? null : Shape.Map(dims[0], dims[1], dims[2]);
             }
         }
@@ -862,6 +877,7 @@ internal sealed partial class SpecParser
     private static string? IdentifierProblem(string identifier, bool isLayer = false)
     {
         if (identifier.Length == 0) return "it has no letters; use a name such as conv1";
+        if (SpecLimits.NameLengthProblem(identifier) is { } tooLong) return tooLong;
         if (!SyntaxFacts.IsValidIdentifier(identifier))
             return isLayer
                 ? $"its property name '{identifier}' is not a C# identifier; use letters, digits and underscores, starting with a letter"
@@ -874,7 +890,7 @@ internal sealed partial class SpecParser
     }
 
     private static bool IsValidNamespace(string ns) =>
-        ns.Split('.').All(p => SyntaxFacts.IsValidIdentifier(p) && SyntaxFacts.GetKeywordKind(p) == SyntaxKind.None);
+        ns.Length <= SpecLimits.MaxNameLength && ns.Split('.').All(p => SyntaxFacts.IsValidIdentifier(p) && SyntaxFacts.GetKeywordKind(p) == SyntaxKind.None);
 
     private static bool LooksBinary(string text)
     {
@@ -910,13 +926,7 @@ internal sealed partial class SpecParser
     private TextMark Clamp(TextMark mark) =>
         mark.Line > _textEnd.Line || (mark.Line == _textEnd.Line && mark.Column > _textEnd.Column) || mark.Index > _textEnd.Index ? _textEnd : mark;
 
-    private static TextMark EndOf(string text)
-    {
-        int line = 0, lineStart = 0;
-        for (int i = 0; i < text.Length; i++)
-            if (text[i] == '\n') { line++; lineStart = i + 1; }
-        return new TextMark(text.Length, line, text.Length - lineStart);
-    }
+    private static TextMark EndOf(string text) => YamlPrescan.EndOf(text);
 
     private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo location, params object[] args)
         => _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, args));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +24,7 @@ public static class ModelCheck
         using var scope = NewDisposeScope();
         using var module = model.Create(device);
         module.eval();
-        var measured = Measure(module, model.Input, batch, device);
+        var measured = Measure(model, module, batch, device);
         var problems = new List<string>();
 
         var byName = measured.ToDictionary(m => m.Name, StringComparer.Ordinal);
@@ -37,20 +38,44 @@ public static class ModelCheck
             if (m.Output != layer.Output)
                 problems.Add($"{layer.Name}: runtime output is {m.Output} but the spec says {layer.Output}");
             if (m.TrainableParams != layer.TrainableParams)
-                problems.Add($"{layer.Name}: {m.TrainableParams:N0} trainable parameters at runtime, the summary says {layer.TrainableParams:N0}");
+                problems.Add($"{layer.Name}: {ModelSummary.Thousands(m.TrainableParams)} trainable parameters at runtime, the summary says {ModelSummary.Thousands(layer.TrainableParams)}");
             if (m.NonTrainableParams != layer.NonTrainableParams)
-                problems.Add($"{layer.Name}: {m.NonTrainableParams:N0} non-trainable values at runtime, the summary says {layer.NonTrainableParams:N0}");
+                problems.Add($"{layer.Name}: {ModelSummary.Thousands(m.NonTrainableParams)} non-trainable values at runtime, the summary says {ModelSummary.Thousands(layer.NonTrainableParams)}");
         }
 
         long parameters = module.parameters().Sum(p => p.numel());
         if (parameters != model.TrainableParams)
-            problems.Add($"parameters() holds {parameters:N0} elements but the summary's Trainable params is {model.TrainableParams:N0}");
+            problems.Add($"parameters() holds {ModelSummary.Thousands(parameters)} elements but the summary's Trainable params is {ModelSummary.Thousands(model.TrainableParams)}");
 
         return new CheckReport(model, measured, parameters, problems);
     }
 
-    /// <summary>Each named child's output shape in one forward pass, and its parameter and buffer counts.</summary>
-    public static IReadOnlyList<MeasuredLayer> Measure(nn.Module<Tensor, Tensor> module, TensorShape input, int batch = 2, Device? device = null)
+    /// <summary>
+    /// Each row of <paramref name="model"/> measured on <paramref name="module"/> (built from it): the
+    /// row's output shape in one forward pass, and its parameter and buffer counts. The padding
+    /// module the generator puts before a row with uneven padding (property <c>&lt;Row&gt;Pad</c>,
+    /// component <c>&lt;row&gt;_pad</c>) is part of that row, not a row of its own: its output is the
+    /// padded input, and its parameters (none) count to the row.
+    /// </summary>
+    public static IReadOnlyList<MeasuredLayer> Measure(ModelInfo model, nn.Module<Tensor, Tensor> module, int batch = 2, Device? device = null)
+    {
+        var rows = new HashSet<string>(model.Layers.Select(l => l.Name), StringComparer.Ordinal);
+        var measured = Measure(module, model.Input, batch, device, rows.Contains);
+        var children = module.named_children().ToDictionary(c => c.name, c => c.module, StringComparer.Ordinal);
+        return measured.Select(m =>
+        {
+            if (!children.TryGetValue(m.Name + "_pad", out var pad) || rows.Contains(m.Name + "_pad")) return m;
+            long trainable = pad.parameters().Sum(p => p.numel());
+            long buffers = pad.named_buffers().Where(b => b.name is "running_mean" or "running_var").Sum(b => b.buffer.numel());
+            return m with { TrainableParams = m.TrainableParams + trainable, NonTrainableParams = m.NonTrainableParams + buffers };
+        }).ToList();
+    }
+
+    /// <summary>
+    /// Each named child's output shape in one forward pass, and its parameter and buffer counts:
+    /// every child, or those <paramref name="include"/> accepts.
+    /// </summary>
+    public static IReadOnlyList<MeasuredLayer> Measure(nn.Module<Tensor, Tensor> module, TensorShape input, int batch = 2, Device? device = null, Func<string, bool>? include = null)
     {
         var shapes = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -60,7 +85,7 @@ public static class ModelCheck
         {
             foreach (var (name, child) in children)
             {
-                if (child is not nn.Module<Tensor, Tensor> layer) continue;
+                if (child is not nn.Module<Tensor, Tensor> layer || (include is not null && !include(name))) continue;
                 string key = name;
                 var handle = layer.register_forward_hook((_, _, output) =>
                 {

@@ -24,7 +24,7 @@ public sealed record LayerInfo(
     long TrainableParams, long NonTrainableParams, long MultiplyAdds, string? Activation, string Description,
     LayerAttributes Attributes, string? TorchName = null)
 {
-    public long TotalParams => TrainableParams + NonTrainableParams;
+    public long TotalParams => checked(TrainableParams + NonTrainableParams);
 
     /// <summary>The row's <c>type</c> as the spec writes it: <c>conv</c>, <c>adaptive_avgpool</c>, ...</summary>
     public string TypeName => Kind switch
@@ -85,10 +85,34 @@ public sealed class ModelInfo
     public TensorShape Output => Layers[^1].Output;
     /// <summary>The number of classes: the size of the last row's output.</summary>
     public long Classes => Output.Elements;
-    public long TrainableParams => Layers.Sum(l => l.TrainableParams);
-    public long NonTrainableParams => Layers.Sum(l => l.NonTrainableParams);
-    public long TotalParams => TrainableParams + NonTrainableParams;
-    public long MultiplyAdds => Layers.Sum(l => l.MultiplyAdds);
+    public long TrainableParams => Total(l => l.TrainableParams, "trainable parameters");
+    public long NonTrainableParams => Total(l => l.NonTrainableParams, "non-trainable parameters");
+    public long TotalParams => Total(l => l.TotalParams, "parameters");
+    public long MultiplyAdds => Total(l => l.MultiplyAdds, "multiply-adds");
+
+    /// <summary>
+    /// A checked sum over the rows. The generator refuses models whose totals do not fit
+    /// (TS0107); a hand-made or stale table that overflows gets a message naming the model, not
+    /// a bare <see cref="OverflowException"/>.
+    /// </summary>
+    private long Total(Func<LayerInfo, long> value, string what)
+    {
+        long total = 0;
+        foreach (var layer in Layers)
+        {
+            long v;
+            try { v = value(layer); }
+            catch (OverflowException)
+            {
+                throw new InvalidOperationException($"{Name}: the {what} of row {layer.Name} overflow a 64-bit count; its layer table ({SpecFile}) is wrong");
+            }
+            if (v < 0 || total > long.MaxValue - v)
+                throw new InvalidOperationException(
+                    $"{Name}: the {what} of its rows {(v < 0 ? $"include a negative count ({layer.Name}: {v.ToString(System.Globalization.CultureInfo.InvariantCulture)})" : $"add up to more than {long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture)}")}; its layer table ({SpecFile}) is wrong");
+            total += v;
+        }
+        return total;
+    }
 
     /// <summary>
     /// True when the last row's activation is softmax. The generated <c>forward</c> then returns

@@ -12,7 +12,7 @@ public static class ModelLookup
         if (exact is not null) return exact;
 
         var near = models
-            .Select(m => (m.Name, Score: Distance(name.ToLowerInvariant(), m.Name.ToLowerInvariant())
+            .Select(m => (m.Name, Score: Shared.EditDistance.Between(name.ToLowerInvariant(), m.Name.ToLowerInvariant())
                                          - (m.Name.Contains(name, StringComparison.OrdinalIgnoreCase) ? 100 : 0)))
             .Where(m => m.Score <= Math.Max(3, name.Length / 2))
             .OrderBy(m => m.Score).ThenBy(m => m.Name, StringComparer.Ordinal)
@@ -21,20 +21,5 @@ public static class ModelLookup
             .ToList();
         string hint = near.Count > 0 ? $" Did you mean {string.Join(", ", near)}?" : "";
         throw new UnknownModelException($"Unknown model '{name}'.{hint} `list` shows all {models.Count} models.");
-    }
-
-    internal static int Distance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) previous[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (previous, current) = (current, previous);
-        }
-        return previous[b.Length];
     }
 }

@@ -13,7 +13,7 @@ namespace TorchSpecs.Tests.Diagnostics;
 /// (one-based, as the build prints them: <c>specs/x.yaml(line,col): error TS0xxx</c>), the
 /// text found there, and the whole message.
 /// </summary>
-public class DiagnosticTests
+public partial class DiagnosticTests
 {
     private const string Path = "specs/x.yaml";
     private const string FullPath = GeneratorHarness.ProjectDirectory + Path;
@@ -67,8 +67,8 @@ public class DiagnosticTests
               - { name: flatten, type: flatten }
             """;
         AssertAt(Single(yaml), yaml, "TS0001", 4, 5, "{",
-            "The spec is not valid YAML here: this '{' is not closed before line 5; end it with '}'. " +
-            "Fix the YAML syntax at this point (a row looks like - { name: conv1, type: conv, kernel: 3, filters: 64 })");
+            "The spec is not valid YAML here: this '{' is not closed before line 5; end it with '}' " +
+            "(a row looks like '  - { name: conv1, type: conv, kernel: 3, filters: 64 }')");
     }
 
     [Fact]
@@ -93,8 +93,7 @@ public class DiagnosticTests
             model: Three
             """;
         AssertAt(Single(yaml), yaml, "TS0001", 5, 1, "---",
-            "The spec is not valid YAML here: the file holds more than one YAML document ('---'); a spec is one document. " +
-            "Fix the YAML syntax at this point (a row looks like - { name: conv1, type: conv, kernel: 3, filters: 64 })");
+            "The spec is not valid YAML here: the file holds more than one YAML document ('---'); a spec is one document: delete the second one");
     }
 
     [Fact]
@@ -534,10 +533,10 @@ public class DiagnosticTests
             GeneratorHarness.ProjectDirectory + "specs/derived.yaml");
     }
 
-    // ---- TS0017 runtime not referenced ---------------------------------------------------
+    // ---- TS0301 runtime not referenced ---------------------------------------------------
 
     [Fact]
-    public void TS0017_WithoutTheRuntimeOneDiagnosticAndNoGeneratedCode()
+    public void TS0301_WithoutTheRuntimeOneDiagnosticAndNoGeneratedCode()
     {
         const string yaml = """
             model: M
@@ -557,14 +556,14 @@ public class DiagnosticTests
 
         Assert.Null(run.Result.Results.Single().Exception);
         var diagnostic = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal("TS0017", diagnostic.Id);
+        Assert.Equal("TS0301", diagnostic.Id);
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
         Assert.Equal(Location.None, diagnostic.Location);
         Assert.Contains("not TorchSpecs.Runtime", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         Assert.Empty(run.HintNames);
         Assert.Empty(run.CompilationDiagnostics);
 
-        // The same spec with the runtime referenced is a model, and TS0017 is gone.
+        // The same spec with the runtime referenced is a model, and TS0301 is gone.
         var withRuntime = GeneratorHarness.Run((Path, yaml));
         Assert.Empty(withRuntime.GeneratorDiagnostics);
         Assert.Contains(withRuntime.HintNames, h => h.EndsWith("M.g.cs", StringComparison.Ordinal));

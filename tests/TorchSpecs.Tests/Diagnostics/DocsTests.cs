@@ -93,7 +93,13 @@ public partial class DocsTests
     public void EveryIdButTheInternalErrorAndTheMissingRuntimeHasAWrongAndAFixedExample()
     {
         var withoutExample = Sections().Where(s => !s.Wrong.Any() || !s.Fixed.Any()).Select(s => s.Id).ToArray();
-        // TS0017 is about the project's references, not a spec: its section shows the project instead.
-        Assert.Equal(new[] { DiagnosticDescriptors.RuntimeNotReferenced.Id, DiagnosticDescriptors.InternalError.Id }, withoutExample);
+        // TS0018 and TS0203 take inputs longer than the page (over 2,000 rows, over 100 diagnostics);
+        // their driver tests are in DiagnosticTests.Robustness.cs. TS0301 is about the project's
+        // references, not a spec: its section shows the project instead.
+        Assert.Equal(new[]
+        {
+            DiagnosticDescriptors.SpecTooLarge.Id, DiagnosticDescriptors.MoreDiagnostics.Id,
+            DiagnosticDescriptors.RuntimeNotReferenced.Id, DiagnosticDescriptors.InternalError.Id,
+        }, withoutExample);
     }
 }

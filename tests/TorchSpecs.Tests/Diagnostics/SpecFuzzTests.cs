@@ -189,7 +189,8 @@ public partial class SpecFuzzTests(ITestOutputHelper output)
     private static void CheckDiagnostics(IReadOnlyList<Diagnostic> diagnostics, bool valid, string text, string how, Stats stats)
     {
         if (valid) stats.ValidModels++; else stats.Rejected++;
-        int lines = text.Split('\n').Length;
+        // Lines as editors count them: LF, CRLF and a lone CR end a line.
+        int lines = YamlPrescan.EndOf(text).Line + 1;
         foreach (var d in diagnostics)
         {
             stats.Ids[d.Id] = stats.Ids.GetValueOrDefault(d.Id) + 1;

@@ -16,14 +16,35 @@ namespace TorchSpecs.Tests.Snapshots;
 [Collection(SerialCollection.Name)]
 public class LiveModuleTests
 {
-    public static TheoryData<string> Models() => new(ModelCatalog.All.Select(m => m.Name));
+    /// <summary>The repository's models and the test project's own (tests/TorchSpecs.Tests/specs: uneven Keras same padding, ceil pools, ...).</summary>
+    private static IEnumerable<ModelInfo> All => ModelCatalog.All.Concat(TorchSpecs.Tests.TestModels.ModelCatalog.All);
+
+    public static TheoryData<string> Models() => new(All.Select(m => m.Name));
 
     [Theory]
     [MemberData(nameof(Models))]
     public void SummaryFromTheSpecEqualsTheSummaryMeasuredOnTheLiveModule(string model)
     {
-        var info = ModelCatalog.All.Single(m => m.Name == model);
+        var info = All.Single(m => m.Name == model);
         if (Difference(info) is { } difference) throw new XunitException(difference);
+    }
+
+    [Theory]
+    [InlineData("KerasSameEven", "strided")]
+    [InlineData("KerasSameEven", "pool")]
+    [InlineData("KerasSameOddPool", "pool1")]
+    public void AnUnevenSamePaddingModuleFoldsIntoItsRow(string model, string row)
+    {
+        // The generated model holds the padding module as <row>_pad: it is measured as part of
+        // its row (the row's output, the row's parameters), never as a row of its own.
+        var info = All.Single(m => m.Name == model);
+        using var scope = NewDisposeScope();
+        using var module = info.Create();
+        Assert.Contains(module.named_children(), c => c.name == row + "_pad");
+        var measured = ModelCheck.Measure(info, module, batch: 1);
+        Assert.Equal(info.Layers.Select(l => l.Name), measured.Select(m => m.Name));
+        Assert.Equal(info.Layers.Single(l => l.Name == row).Output, measured.Single(m => m.Name == row).Output);
+        Assert.True(ModelCheck.Run(info, batch: 1).Passed);
     }
 
     [Fact]
@@ -91,7 +112,7 @@ public class LiveModuleTests
         module.eval();
         var children = module.named_children().ToDictionary(c => c.name, c => c.module, StringComparer.Ordinal);
         var types = children.ToDictionary(c => c.Key, c => c.Value.GetType().Name, StringComparer.Ordinal);
-        var layers = ModelCheck.Measure(module, model.Input, batch: 1);
+        var layers = ModelCheck.Measure(model, module, batch: 1);
         long trainable = module.parameters().Sum(p => p.numel());
         long buffers = module.named_buffers().Where(b => b.name.EndsWith("running_mean", StringComparison.Ordinal) || b.name.EndsWith("running_var", StringComparison.Ordinal)).Sum(b => b.buffer.numel());
         return Format(model,
