@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using TorchSpecs.Generator.Inference;
+using TorchSpecs.Generator.Kinds;
 using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Emit;
@@ -62,45 +63,18 @@ internal static class ModelEmitter
          .Line("/// </remarks>");
     }
 
-    /// <summary>conv 11x11, 96 filters, stride 4, relu.</summary>
+    /// <summary>conv 11x11, 96 filters, stride 4, relu: the kind's words, then padding and activation.</summary>
     internal static string Describe(LayerPlan layer)
     {
         var l = layer.Spec;
         var parts = new List<string>();
-        switch (l.Kind)
-        {
-            case LayerKind.Conv:
-                parts.Add($"conv {Window(l.Kernel!.Value)}");
-                parts.Add($"{l.Filters} filters");
-                if (l.Stride != new Pair(1, 1)) parts.Add($"stride {l.Stride}");
-                if (l.Groups != 1) parts.Add($"groups {l.Groups}");
-                if (l.Dilation != new Pair(1, 1)) parts.Add($"dilation {l.Dilation}");
-                break;
-            case LayerKind.MaxPool:
-            case LayerKind.AvgPool:
-                parts.Add($"{(l.Kind == LayerKind.MaxPool ? "max" : "average")} pool {Window(l.Kernel!.Value)}");
-                parts.Add($"stride {l.Stride}");
-                if (l.Ceil) parts.Add("ceil mode");
-                break;
-            case LayerKind.AdaptiveAvgPool: parts.Add($"adaptive average pool to {l.Size!.Value.H}x{l.Size.Value.W}"); break;
-            case LayerKind.Resize: parts.Add($"bilinear resize to {l.Size!.Value.H}x{l.Size.Value.W}"); break;
-            case LayerKind.Lrn:
-                parts.Add(l.DepthRadius is int r ? $"local response norm (TensorFlow depth_radius {r})" : $"local response norm (size {l.LrnSize})");
-                break;
-            case LayerKind.BatchNorm: parts.Add("batch norm"); break;
-            case LayerKind.Dropout: parts.Add($"dropout {l.Rate!.Value.ToString(CultureInfo.InvariantCulture)}"); break;
-            case LayerKind.Flatten: parts.Add("flatten"); break;
-            case LayerKind.Dense: parts.Add($"dense {l.Units}"); break;
-            case LayerKind.ZeroPad: parts.Add($"zero padding (top {layer.PadTop}, bottom {layer.PadBottom}, left {layer.PadLeft}, right {layer.PadRight})"); break;
-            case LayerKind.Activation: break;
-        }
-        if (layer.HasPadding && l.Kind != LayerKind.ZeroPad)
-            parts.Add(l.Padding!.Mode == PaddingMode.Same ? "same padding" : $"padding {Sides(layer)}");
-        if (l.Activation != ActivationKind.None) parts.Add(l.Activation.ToString().ToLowerInvariant());
+        string own = LayerDefinitions.Get(l.Kind).Describe(layer);
+        if (own.Length > 0) parts.Add(own);
+        if (layer.HasPadding && l is IWindowSpec window)
+            parts.Add(window.Padding.Mode == PaddingMode.Same ? "same padding" : $"padding {Sides(layer)}");
+        if (l.AppliedActivation != ActivationKind.None) parts.Add(l.AppliedActivation.ToString().ToLowerInvariant());
         return string.Join(", ", parts);
     }
-
-    private static string Window(Pair p) => $"{p.H}x{p.W}";
 
     private static string Sides(LayerPlan p) =>
         p.PadTop == p.PadBottom && p.PadLeft == p.PadRight
@@ -108,8 +82,7 @@ internal static class ModelEmitter
             : $"(top {p.PadTop}, bottom {p.PadBottom}, left {p.PadLeft}, right {p.PadRight})";
 
     /// <summary>A layer needs a separate padding module when its padding cannot go into it.</summary>
-    private static bool NeedsPadModule(LayerPlan p) =>
-        p.Spec.Kind is LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool && p.HasPadding && !p.NativePadding;
+    private static bool NeedsPadModule(LayerPlan p) => p.NeedsPadModule;
 
     private static string PadPropertyName(LayerPlan p) => p.Spec.PropertyName + "Pad";
 
@@ -120,7 +93,7 @@ internal static class ModelEmitter
         {
             w.Line($"/// <summary>Uneven padding before {CodeWriter.Xml(l.Name)}: {Sides(layer)}.</summary>")
              .Line($"[field: global::TorchSharp.Utils.ComponentName(Name = {CodeWriter.Str(l.Name + "_pad")})]")
-             .Line($"public {(l.Kind == LayerKind.MaxPool ? "global::TorchSharp.Modules.ConstantPad2d" : "global::TorchSharp.Modules.ZeroPad2d")} {PadPropertyName(layer)} {{ get; }}")
+             .Line($"public {(LayerDefinitions.Get(l.Kind).PadsWithMinusInfinity ? "global::TorchSharp.Modules.ConstantPad2d" : "global::TorchSharp.Modules.ZeroPad2d")} {PadPropertyName(layer)} {{ get; }}")
              .Line();
         }
         w.Line($"/// <summary>{CodeWriter.Xml(l.Name)}: {CodeWriter.Xml(Describe(layer))}. Output {layer.Output}.</summary>")
@@ -129,22 +102,7 @@ internal static class ModelEmitter
          .Line();
     }
 
-    private static string ModuleType(LayerPlan layer) => layer.Spec.Kind switch
-    {
-        LayerKind.Conv => "global::TorchSharp.Modules.Conv2d",
-        LayerKind.MaxPool => "global::TorchSharp.Modules.MaxPool2d",
-        LayerKind.AvgPool => "global::TorchSharp.Modules.AvgPool2d",
-        LayerKind.AdaptiveAvgPool => "global::TorchSharp.Modules.AdaptiveAvgPool2d",
-        LayerKind.Lrn => "global::TorchSharp.Modules.LocalResponseNorm",
-        LayerKind.BatchNorm => layer.Input.IsFlat ? "global::TorchSharp.Modules.BatchNorm1d" : "global::TorchSharp.Modules.BatchNorm2d",
-        LayerKind.Dropout => "global::TorchSharp.Modules.Dropout",
-        LayerKind.Flatten => "global::TorchSharp.Modules.Flatten",
-        LayerKind.Dense => "global::TorchSharp.Modules.Linear",
-        LayerKind.ZeroPad => "global::TorchSharp.Modules.ZeroPad2d",
-        LayerKind.Resize => "global::TorchSpecs.Layers.Resize",
-        LayerKind.Activation => $"{Nn}.Module<{Tensor}, {Tensor}>",
-        _ => throw new System.InvalidOperationException(layer.Spec.Kind.ToString()),
-    };
+    private static string ModuleType(LayerPlan layer) => LayerDefinitions.Get(layer.Spec.Kind).ModuleType(layer);
 
     private static void WriteConstructor(CodeWriter w, ModelPlan plan)
     {
@@ -156,7 +114,7 @@ internal static class ModelEmitter
             if (NeedsPadModule(layer))
             {
                 string sides = $"({layer.PadLeft}, {layer.PadRight}, {layer.PadTop}, {layer.PadBottom})";
-                w.Line(layer.Spec.Kind == LayerKind.MaxPool
+                w.Line(LayerDefinitions.Get(layer.Spec.Kind).PadsWithMinusInfinity
                     ? $"{PadPropertyName(layer)} = {Nn}.ConstantPad2d({sides}, double.NegativeInfinity);"
                     : $"{PadPropertyName(layer)} = {Nn}.ZeroPad2d({sides});");
             }
@@ -168,80 +126,7 @@ internal static class ModelEmitter
          .Line();
     }
 
-    private static string Pair2(int h, int w) => $"({h}, {w})";
-
-    private static string Construct(LayerPlan layer)
-    {
-        var l = layer.Spec;
-        var device = "device: device, dtype: dtype";
-        switch (l.Kind)
-        {
-            case LayerKind.Conv:
-            {
-                string padding = layer.NativePadding ? Pair2(layer.PadTop, layer.PadLeft) : "(0, 0)";
-                return $"{Nn}.Conv2d({layer.Input.C}, {l.Filters}, kernel_size: {Pair2(l.Kernel!.Value.H, l.Kernel.Value.W)}, " +
-                       $"stride: {Pair2(l.Stride!.Value.H, l.Stride.Value.W)}, padding: {padding}, dilation: {Pair2(l.Dilation.H, l.Dilation.W)}, " +
-                       $"groups: {l.Groups}, bias: {(l.Bias ? "true" : "false")}, {device})";
-            }
-            case LayerKind.MaxPool:
-            {
-                string padding = layer.NativePadding ? Pair2(layer.PadTop, layer.PadLeft) : "(0, 0)";
-                return $"{Nn}.MaxPool2d(kernel_size: {Pair2(l.Kernel!.Value.H, l.Kernel.Value.W)}, stride: {Pair2(l.Stride!.Value.H, l.Stride.Value.W)}, " +
-                       $"padding: {padding}, dilation: {Pair2(l.Dilation.H, l.Dilation.W)}, ceil_mode: {(l.Ceil ? "true" : "false")})";
-            }
-            case LayerKind.AvgPool:
-            {
-                string padding = layer.NativePadding ? Pair2(layer.PadTop, layer.PadLeft) : "(0, 0)";
-                bool countPad = CountIncludePad(l);
-                return $"{Nn}.AvgPool2d(kernel_size: {Pair2(l.Kernel!.Value.H, l.Kernel.Value.W)}, stride: {Pair2(l.Stride!.Value.H, l.Stride.Value.W)}, " +
-                       $"padding: {padding}, ceil_mode: {(l.Ceil ? "true" : "false")}, count_include_pad: {(countPad ? "true" : "false")})";
-            }
-            case LayerKind.AdaptiveAvgPool:
-                return $"{Nn}.AdaptiveAvgPool2d({Pair2(l.Size!.Value.H, l.Size.Value.W)})";
-            case LayerKind.Resize:
-                return $"new global::TorchSpecs.Layers.Resize({l.Size!.Value.H}, {l.Size.Value.W})";
-            case LayerKind.Lrn:
-            {
-                var (alpha, beta, k) = LrnConstants(l);
-                return l.DepthRadius is int radius
-                    ? $"global::TorchSpecs.Layers.LocalResponseNorm.TensorFlow(depthRadius: {radius}, bias: {CodeWriter.Num(k)}, alpha: {CodeWriter.Num(alpha)}, beta: {CodeWriter.Num(beta)})"
-                    : $"global::TorchSpecs.Layers.LocalResponseNorm.PyTorch(size: {l.LrnSize}, alpha: {CodeWriter.Num(alpha)}, beta: {CodeWriter.Num(beta)}, k: {CodeWriter.Num(k)})";
-            }
-            case LayerKind.BatchNorm:
-                return $"{Nn}.BatchNorm{(layer.Input.IsFlat ? "1" : "2")}d({layer.Input.C}, eps: {CodeWriter.Num(BatchNormEps(l))}, momentum: {CodeWriter.Num(BatchNormMomentum(l))}, {device})";
-            case LayerKind.Dropout:
-                return $"{Nn}.Dropout({CodeWriter.Num(l.Rate!.Value)})";
-            case LayerKind.Flatten:
-                return $"{Nn}.Flatten()";
-            case LayerKind.Dense:
-                return $"{Nn}.Linear({layer.Input.C}, {l.Units}, hasBias: {(l.Bias ? "true" : "false")}, {device})";
-            case LayerKind.ZeroPad:
-                return $"{Nn}.ZeroPad2d(({layer.PadLeft}, {layer.PadRight}, {layer.PadTop}, {layer.PadBottom}))";
-            case LayerKind.Activation:
-                return l.Activation switch
-                {
-                    ActivationKind.Relu => $"{Nn}.ReLU()",
-                    ActivationKind.Tanh => $"{Nn}.Tanh()",
-                    ActivationKind.Sigmoid => $"{Nn}.Sigmoid()",
-                    ActivationKind.Softmax => $"{Nn}.Softmax(1)",
-                    _ => $"{Nn}.Identity()",
-                };
-            default:
-                throw new System.InvalidOperationException(l.Kind.ToString());
-        }
-    }
-
-    /// <summary>LRN's alpha, beta and k as written, with the defaults of the row's convention (TensorFlow's for depth_radius, PyTorch's for size).</summary>
-    private static (double Alpha, double Beta, double K) LrnConstants(LayerSpec l) => l.DepthRadius is int
-        ? (l.Alpha ?? 1, l.Beta ?? 0.5, l.K ?? 1)
-        : (l.Alpha ?? 1e-4, l.Beta ?? 0.75, l.K ?? 1);
-
-    private static double BatchNormEps(LayerSpec l) => l.Eps ?? 1e-5;
-
-    private static double BatchNormMomentum(LayerSpec l) => l.Momentum ?? 0.1;
-
-    /// <summary>Keras' same average pooling leaves the padding out of the mean.</summary>
-    private static bool CountIncludePad(LayerSpec l) => l.Kind == LayerKind.AvgPool && l.Padding!.Mode != PaddingMode.Same;
+    private static string Construct(LayerPlan layer) => LayerDefinitions.Get(layer.Spec.Kind).Construct(layer);
 
     private static void WriteResetParameters(CodeWriter w, ModelPlan plan)
     {
@@ -250,9 +135,9 @@ internal static class ModelEmitter
          .Line($"using var noGrad = {Torch}.no_grad();");
         foreach (var layer in plan.Layers)
         {
-            var l = layer.Spec;
-            if (l.Kind is not (LayerKind.Conv or LayerKind.Dense)) continue;
-            string weight = $"{l.PropertyName}.weight!";
+            if (layer.Spec is not IWeightedSpec l) continue;
+            string property = layer.Spec.PropertyName;
+            string weight = $"{property}.weight!";
             switch (l.WeightInit.Kind)
             {
                 case InitKind.Normal:
@@ -275,9 +160,9 @@ internal static class ModelEmitter
             }
             if (!l.Bias) continue;
             if (l.BiasInit is double b)
-                w.Line($"{Nn}.init.constant_({l.PropertyName}.bias!, {CodeWriter.Num(b)});");
+                w.Line($"{Nn}.init.constant_({property}.bias!, {CodeWriter.Num(b)});");
             else if (l.WeightInit.Kind != InitKind.Default)
-                w.Line($"{Nn}.init.zeros_({l.PropertyName}.bias!);");
+                w.Line($"{Nn}.init.zeros_({property}.bias!);");
         }
         w.Close().Line();
     }
@@ -294,7 +179,7 @@ internal static class ModelEmitter
             if (NeedsPadModule(layer)) w.Line($"x = {PadPropertyName(layer)}.call(x);");
             if (l.Kind == LayerKind.Activation && layer.IsFinalSoftmax) continue;
             string call = $"{l.PropertyName}.call(x)";
-            string activation = l.Kind == LayerKind.Activation || layer.IsFinalSoftmax ? "" : l.Activation switch
+            string activation = l.Kind == LayerKind.Activation || layer.IsFinalSoftmax ? "" : l.AppliedActivation switch
             {
                 ActivationKind.Relu => ".relu_()",
                 ActivationKind.Tanh => ".tanh_()",
@@ -353,7 +238,7 @@ internal static class ModelEmitter
             var l = layer.Spec;
             w.Line($"        new({CodeWriter.Str(l.Name)}, {CodeWriter.Str(l.PropertyName)}, global::TorchSpecs.LayerKind.{l.Kind}, " +
                    $"Input: {ShapeLiteral(layer.Input)}, Output: {ShapeLiteral(layer.Output)}, TrainableParams: {CodeWriter.Int(layer.TrainableParams)}, NonTrainableParams: {CodeWriter.Int(layer.NonTrainableParams)}, " +
-                   $"MultiplyAdds: {CodeWriter.Int(layer.MultiplyAdds)}, Activation: {CodeWriter.Str(l.Activation == ActivationKind.None ? null : l.Activation.ToString().ToLowerInvariant())}, " +
+                   $"MultiplyAdds: {CodeWriter.Int(layer.MultiplyAdds)}, Activation: {CodeWriter.Str(l.AppliedActivation == ActivationKind.None ? null : l.AppliedActivation.ToString().ToLowerInvariant())}, " +
                    $"Description: {CodeWriter.Str(Describe(layer))},")
              .Line($"            Attributes: {AttributesLiteral(layer)}{(l.TorchName is null ? "" : $", TorchName: {CodeWriter.Str(l.TorchName)}")}),");
         }
@@ -361,49 +246,8 @@ internal static class ModelEmitter
          .Line($"    create: static (device, dtype) => new {spec.Model}(device, dtype));");
     }
 
-    private const string Runtime = "global::TorchSpecs";
-
-    /// <summary>The row's hyperparameters as the module applies them (defaults filled in, padding resolved).</summary>
-    private static string AttributesLiteral(LayerPlan layer)
-    {
-        var l = layer.Spec;
-        string Size(Pair p) => $"new {Runtime}.Size2D({p.H}, {p.W})";
-        string Padding() => $"new {Runtime}.Padding2D({layer.PadTop}, {layer.PadBottom}, {layer.PadLeft}, {layer.PadRight})";
-        string Bool(bool b) => b ? "true" : "false";
-        switch (l.Kind)
-        {
-            case LayerKind.Conv:
-                return $"new {Runtime}.ConvAttributes({l.Filters}, {Size(l.Kernel!.Value)}, {Size(l.Stride!.Value)}, {Padding()}, {Size(l.Dilation)}, {l.Groups}, {Bool(l.Bias)})";
-            case LayerKind.MaxPool:
-            case LayerKind.AvgPool:
-                return $"new {Runtime}.PoolAttributes({Size(l.Kernel!.Value)}, {Size(l.Stride!.Value)}, {Padding()}, {Size(l.Dilation)}, Ceil: {Bool(l.Ceil)}, CountIncludePad: {Bool(CountIncludePad(l))})";
-            case LayerKind.AdaptiveAvgPool:
-                return $"new {Runtime}.AdaptiveAvgPoolAttributes({Size(l.Size!.Value)})";
-            case LayerKind.Resize:
-                return $"new {Runtime}.ResizeAttributes({Size(l.Size!.Value)})";
-            case LayerKind.Lrn:
-            {
-                var (alpha, beta, k) = LrnConstants(l);
-                return l.DepthRadius is int radius
-                    ? $"new {Runtime}.LrnAttributes({2 * radius + 1}, {CodeWriter.Num(alpha * (2 * radius + 1))}, {CodeWriter.Num(beta)}, {CodeWriter.Num(k)}, DepthRadius: {radius})"
-                    : $"new {Runtime}.LrnAttributes({l.LrnSize}, {CodeWriter.Num(alpha)}, {CodeWriter.Num(beta)}, {CodeWriter.Num(k)})";
-            }
-            case LayerKind.BatchNorm:
-                return $"new {Runtime}.BatchNormAttributes({CodeWriter.Num(BatchNormEps(l))}, {CodeWriter.Num(BatchNormMomentum(l))})";
-            case LayerKind.Dropout:
-                return $"new {Runtime}.DropoutAttributes({CodeWriter.Num(l.Rate!.Value)})";
-            case LayerKind.Dense:
-                return $"new {Runtime}.DenseAttributes({l.Units}, {Bool(l.Bias)})";
-            case LayerKind.ZeroPad:
-                return $"new {Runtime}.ZeroPadAttributes({Padding()})";
-            case LayerKind.Flatten:
-                return $"new {Runtime}.FlattenAttributes()";
-            case LayerKind.Activation:
-                return $"new {Runtime}.ActivationAttributes()";
-            default:
-                throw new System.InvalidOperationException(l.Kind.ToString());
-        }
-    }
+    /// <summary>The row's hyperparameters as the module applies them (defaults filled in, padding resolved): the kind's literal.</summary>
+    private static string AttributesLiteral(LayerPlan layer) => LayerDefinitions.Get(layer.Spec.Kind).Attributes(layer);
 
     private static string ShapeLiteral(Shape s) => s.IsFlat
         ? $"global::TorchSpecs.TensorShape.Flat({CodeWriter.Int(s.C)})"

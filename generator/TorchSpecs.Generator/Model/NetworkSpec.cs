@@ -5,7 +5,7 @@ namespace TorchSpecs.Generator.Model;
 // pipeline compares these values to decide what to regenerate, so they must never hold a
 // Roslyn or YamlDotNet object.
 
-internal enum LayerKind { Conv, MaxPool, AvgPool, AdaptiveAvgPool, Lrn, BatchNorm, Dropout, Flatten, Dense, ZeroPad, Resize, Activation }
+// LayerKind itself is runtime/TorchSpecs.Runtime/Models/LayerKind.cs, linked into this assembly.
 
 internal enum ActivationKind { None, Relu, Tanh, Sigmoid, Softmax }
 
@@ -39,40 +39,59 @@ internal readonly record struct Shape(long H, long W, long C, bool IsFlat)
     public override string ToString() => IsFlat ? C.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{H}x{W}x{C}";
 }
 
-internal sealed record LayerSpec
+/// <summary>
+/// One row of the table: what every row has (name, place, documented output). Each kind has its
+/// own record derived from this one, holding only its keys, with the defaults filled in
+/// (Kinds/*.cs, beside the kind's definition).
+/// </summary>
+internal abstract record LayerSpec
 {
-    public required int Index { get; init; }
-    public required string Name { get; init; }
-    public required string PropertyName { get; init; }
-    public required LayerKind Kind { get; init; }
-    public required LocationInfo Location { get; init; }
-    public Pair? Kernel { get; init; }
-    public Pair? Stride { get; init; }
-    public PaddingSpec? Padding { get; init; }
-    public int? Filters { get; init; }
-    public int Groups { get; init; } = 1;
-    public Pair Dilation { get; init; } = new(1, 1);
-    public bool Ceil { get; init; }
-    public int? Units { get; init; }
-    public double? Rate { get; init; }
-    public int? LrnSize { get; init; }
-    public int? DepthRadius { get; init; }
-    public double? Alpha { get; init; }
-    public double? Beta { get; init; }
-    public double? K { get; init; }
-    public double? Eps { get; init; }
-    public double? Momentum { get; init; }
-    public Pair? Size { get; init; }
-    public ActivationKind Activation { get; init; }
-    public InitSpec WeightInit { get; init; } = InitSpec.Default;
-    public double? BiasInit { get; init; }
-    public bool Bias { get; init; } = true;
+    public int Index { get; init; }
+    public string Name { get; init; } = "";
+    public string PropertyName { get; init; } = "";
+    public LocationInfo Location { get; init; } = LocationInfo.FileStart("");
+    public abstract LayerKind Kind { get; }
     public Shape? Output { get; init; }
     public LocationInfo? OutputLocation { get; init; }
     /// <summary>The row's module path in a PyTorch state_dict (torch_name), e.g. features.0.</summary>
     public string? TorchName { get; init; }
     /// <summary>False when the row had an error that leaves it unusable for inference.</summary>
     public bool IsComplete { get; init; } = true;
+    /// <summary>True when a derived spec inherits the row unchanged from its base's table (families).</summary>
+    public bool IsInherited { get; init; }
+
+    /// <summary>The activation the row applies after its layer (none for kinds without an activation key).</summary>
+    public ActivationKind AppliedActivation => this is IActivatedSpec a ? a.Activation : ActivationKind.None;
+}
+
+/// <summary>A row kind with an <c>activation</c> key.</summary>
+internal interface IActivatedSpec
+{
+    ActivationKind Activation { get; }
+}
+
+/// <summary>A row kind with learned weights and the initializer keys (conv, dense).</summary>
+internal interface IWeightedSpec
+{
+    InitSpec WeightInit { get; }
+    double? BiasInit { get; }
+    bool Bias { get; }
+}
+
+/// <summary>A sliding-window row (conv, pools): its window and padding, as written.</summary>
+internal interface IWindowSpec
+{
+    Pair Kernel { get; }
+    Pair Stride { get; }
+    PaddingSpec Padding { get; }
+    Pair Dilation { get; }
+    bool Ceil { get; }
+}
+
+/// <summary>A row that could not be read: it keeps its place and its documented output, and is never inferred.</summary>
+internal sealed record UnreadableSpec : LayerSpec
+{
+    public override LayerKind Kind => LayerKind.Activation;
 }
 
 internal sealed record NetworkSpec

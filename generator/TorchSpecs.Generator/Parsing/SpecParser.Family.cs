@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using TorchSpecs.Generator.Diagnostics;
+using TorchSpecs.Generator.Kinds;
 using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Parsing;
@@ -139,7 +140,7 @@ internal sealed partial class SpecParser
             {
                 if (defaultsNode is YMapping defaultsMap)
                 {
-                    foreach (var d in ReadKeys(defaultsMap, AllRowKeys.Except(CommonRowKeys).ToArray(), "defaults"))
+                    foreach (var d in ReadKeys(defaultsMap, LayerDefinitions.KindKeys, "defaults"))
                         defaults[d.Key] = d.Value;
                 }
                 else if (!(defaultsNode is YScalar { IsNull: true }))
@@ -437,7 +438,8 @@ internal sealed partial class SpecParser
     private static string? NameOf(List<Draft> rows, int index)
     {
         if (rows[index].Get("name") is YScalar { IsNull: false } named) return named.Value;
-        if (rows[index].Get("type") is not YScalar { IsNull: false } type || !DerivedNamePrefix.TryGetValue(type.Value, out var prefix)) return null;
+        if (rows[index].Get("type") is not YScalar { IsNull: false } type || !LayerDefinitions.TryGet(type.Value, out var definition)) return null;
+        string prefix = definition.NamePrefix;
         int count = 0;
         for (int i = 0; i <= index; i++)
             if (rows[i].Get("type") is YScalar { IsNull: false } t && t.Value == type.Value) count++;

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using Microsoft.CodeAnalysis.CSharp;
 using TorchSpecs.Generator.Diagnostics;
+using TorchSpecs.Generator.Kinds;
 using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Parsing;
@@ -28,41 +29,9 @@ internal sealed partial class SpecParser
 {
     private static readonly string[] TopLevelKeys = { "model", "description", "source", "namespace", "input", "defaults", "layers", "base", "batchnorm" };
 
-    private static readonly Dictionary<string, LayerKind> LayerTypes = new(StringComparer.Ordinal)
-    {
-        ["conv"] = LayerKind.Conv, ["maxpool"] = LayerKind.MaxPool, ["avgpool"] = LayerKind.AvgPool,
-        ["adaptive_avgpool"] = LayerKind.AdaptiveAvgPool, ["lrn"] = LayerKind.Lrn, ["batchnorm"] = LayerKind.BatchNorm,
-        ["dropout"] = LayerKind.Dropout, ["flatten"] = LayerKind.Flatten, ["dense"] = LayerKind.Dense,
-        ["zeropad"] = LayerKind.ZeroPad, ["resize"] = LayerKind.Resize, ["activation"] = LayerKind.Activation,
-    };
+    private static readonly string[] CommonRowKeys = Keys.Common.Select(k => k.Name).ToArray();
 
-    private static readonly string[] CommonRowKeys = { "name", "type", "output", "torch_name" };
-
-    /// <summary>The keys each layer type accepts besides name, type and output.</summary>
-    internal static readonly Dictionary<LayerKind, string[]> RowKeys = new()
-    {
-        [LayerKind.Conv] = new[] { "kernel", "filters", "stride", "padding", "groups", "dilation", "activation", "weight_init", "bias_init", "bias" },
-        [LayerKind.MaxPool] = new[] { "kernel", "stride", "padding", "dilation", "ceil" },
-        [LayerKind.AvgPool] = new[] { "kernel", "stride", "padding", "ceil" },
-        [LayerKind.AdaptiveAvgPool] = new[] { "size" },
-        [LayerKind.Lrn] = new[] { "size", "depth_radius", "alpha", "beta", "k" },
-        [LayerKind.BatchNorm] = new[] { "eps", "momentum", "activation" },
-        [LayerKind.Dropout] = new[] { "rate" },
-        [LayerKind.Flatten] = Array.Empty<string>(),
-        [LayerKind.Dense] = new[] { "units", "activation", "weight_init", "bias_init", "bias" },
-        [LayerKind.ZeroPad] = new[] { "padding" },
-        [LayerKind.Resize] = new[] { "size" },
-        [LayerKind.Activation] = new[] { "activation" },
-    };
-
-    private static readonly string[] AllRowKeys = CommonRowKeys.Concat(RowKeys.Values.SelectMany(k => k)).Distinct().ToArray();
-
-    private static readonly Dictionary<string, string> DerivedNamePrefix = new(StringComparer.Ordinal)
-    {
-        ["conv"] = "conv", ["maxpool"] = "pool", ["avgpool"] = "avgpool", ["adaptive_avgpool"] = "avgpool",
-        ["lrn"] = "lrn", ["batchnorm"] = "bn", ["dropout"] = "drop", ["flatten"] = "flatten", ["dense"] = "fc",
-        ["zeropad"] = "pad", ["resize"] = "resize", ["activation"] = "act",
-    };
+    private static string[] AllRowKeys => LayerDefinitions.AllRowKeys;
 
     /// <summary>Names the generated class already uses; a layer property may not take them.</summary>
     private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
@@ -75,13 +44,16 @@ internal sealed partial class SpecParser
 
     private readonly string _path;
     private readonly List<DiagnosticInfo> _diagnostics = new();
+    private readonly HashSet<DiagnosticInfo> _reported = new();
+    /// <summary>Errors reported so far, repeats included: a row with any is incomplete.</summary>
+    private int _errorCount;
     private string? _modelName;
     /// <summary>The keys the last <see cref="ReadKeys"/> suggested for a misspelt key.</summary>
     private readonly HashSet<string> _suggested = new(StringComparer.Ordinal);
     /// <summary>Missing keys not reported because a misspelt key already was: the row is still unusable.</summary>
     private int _silentErrors;
 
-    private bool Misspelt(string key)
+    internal bool Misspelt(string key)
     {
         if (!_suggested.Contains(key)) return false;
         _silentErrors++;
@@ -174,7 +146,7 @@ internal sealed partial class SpecParser
         if (values.TryGetValue("defaults", out var defaultsNode))
         {
             if (defaultsNode is YMapping defaultsMap)
-                defaults = ReadKeys(defaultsMap, AllRowKeys.Except(CommonRowKeys).ToArray(), "defaults");
+                defaults = ReadKeys(defaultsMap, LayerDefinitions.KindKeys, "defaults");
             else if (!(defaultsNode is YScalar { IsNull: true }))
                 Report(DiagnosticDescriptors.WrongValueType, Loc(defaultsNode), "defaults", "a mapping of row keys", defaultsNode.Describe());
         }
@@ -302,11 +274,12 @@ internal sealed partial class SpecParser
             // Read quietly: the row already has its error, and a bad output only stops inference.
             int count = _diagnostics.Count;
             shape = ReadShape(s, "output", mustBeMap: false);
+            foreach (var quiet in _diagnostics.Skip(count)) _reported.Remove(quiet);
             _diagnostics.RemoveRange(count, _diagnostics.Count - count);
         }
-        return new LayerSpec
+        return new UnreadableSpec
         {
-            Index = index, Name = $"row{index + 1}", PropertyName = $"Row{index + 1}", Kind = LayerKind.Activation,
+            Index = index, Name = $"row{index + 1}", PropertyName = $"Row{index + 1}",
             Location = Loc(row.Start, row.Start, PathOf(row)), Output = shape, IsComplete = false,
         };
     }
@@ -322,27 +295,32 @@ internal sealed partial class SpecParser
             if (typo is not null)
                 Report(DiagnosticDescriptors.UnknownKey, Loc(typo), typo.Value, $"row {index + 1}", " (did you mean 'type'?)");
             else
-                Report(DiagnosticDescriptors.MissingKey, rowLocation, $"Row {index + 1}", "type", $"one of {string.Join(", ", LayerTypes.Keys)}");
+                Report(DiagnosticDescriptors.MissingKey, rowLocation, $"Row {index + 1}", "type", $"one of {string.Join(", ", LayerDefinitions.TypeNames)}");
             return null;
         }
         string? typeName = RequireString(typeEntry.Value, "type");
         if (typeName is null) return null;
-        if (!LayerTypes.TryGetValue(typeName, out var kind))
+        if (!LayerDefinitions.TryGet(typeName, out var definition))
         {
-            Report(DiagnosticDescriptors.UnknownLayerType, Loc(typeEntry.Value), typeName, DidYouMean(typeName, LayerTypes.Keys), string.Join(", ", LayerTypes.Keys));
+            string hint = LayerDefinitions.ForeignName(typeName) is { } meant
+                ? (meant.Kind == LayerKind.Activation && Keys.ActivationNames.Contains(typeName.ToLowerInvariant())
+                    ? $" (did you mean type: activation, activation: {typeName.ToLowerInvariant()}?)"
+                    : $" (did you mean '{meant.TypeName}'? '{typeName}' is another framework's name for it)")
+                : DidYouMean(typeName, LayerDefinitions.TypeNames);
+            Report(DiagnosticDescriptors.UnknownLayerType, Loc(typeEntry.Value), typeName, hint, string.Join(", ", LayerDefinitions.TypeNames));
             return null;
         }
 
-        var allowed = CommonRowKeys.Concat(RowKeys[kind]).ToArray();
+        var allowed = CommonRowKeys.Concat(definition.Keys.Select(k => k.Name)).ToArray();
         var values = ReadKeys(row, allowed, $"a {typeName} row", otherwiseKnown: AllRowKeys);
         foreach (var d in defaults)
-            if (!values.ContainsKey(d.Key) && RowKeys[kind].Contains(d.Key))
+            if (!values.ContainsKey(d.Key) && definition.Takes(d.Key))
                 values[d.Key] = d.Value;
 
         typeCounts.TryGetValue(typeName, out int count);
         typeCounts[typeName] = ++count;
 
-        string name = DerivedNamePrefix[typeName] + count.ToString(CultureInfo.InvariantCulture);
+        string name = definition.NamePrefix + count.ToString(CultureInfo.InvariantCulture);
         var complete = true;
         LocationInfo location = rowLocation;
         if (values.TryGetValue("name", out var nameNode))
@@ -361,128 +339,20 @@ internal sealed partial class SpecParser
                 name = written;
             }
         }
-        string what = name;
 
-        var spec = new LayerSpec
+        int before = _errorCount, silentBefore = _silentErrors;
+        var spec = definition.Read(new RowReader(this, values, name, rowLocation)) with
         {
-            Index = index, Name = name, PropertyName = ToPropertyName(name), Kind = kind, Location = location,
+            Index = index, Name = name, PropertyName = ToPropertyName(name), Location = location,
         };
-
-        int before = _diagnostics.Count(d => d.IsError), silentBefore = _silentErrors;
-        switch (kind)
-        {
-            case LayerKind.Conv:
-                spec = spec with
-                {
-                    Kernel = RequirePair(values, "kernel", what, "the kernel size, e.g. kernel: 3"),
-                    Filters = RequirePositive(values, "filters", what, "the number of output channels, e.g. filters: 64"),
-                    Stride = OptionalPair(values, "stride") ?? new Pair(1, 1),
-                    Padding = OptionalPadding(values) ?? PaddingSpec.Zero,
-                    Groups = OptionalPositive(values, "groups") ?? 1,
-                    Dilation = OptionalPair(values, "dilation") ?? new Pair(1, 1),
-                    Activation = OptionalActivation(values),
-                    WeightInit = OptionalInit(values),
-                    BiasInit = OptionalDouble(values, "bias_init"),
-                    Bias = OptionalBool(values, "bias") ?? true,
-                };
-                break;
-            case LayerKind.MaxPool:
-            case LayerKind.AvgPool:
-                var kernel = RequirePair(values, "kernel", what, "the pool size, e.g. kernel: 2");
-                spec = spec with
-                {
-                    Kernel = kernel,
-                    Stride = OptionalPair(values, "stride") ?? kernel,
-                    Padding = OptionalPadding(values) ?? PaddingSpec.Zero,
-                    Dilation = OptionalPair(values, "dilation") ?? new Pair(1, 1),
-                    Ceil = OptionalBool(values, "ceil") ?? false,
-                };
-                break;
-            case LayerKind.AdaptiveAvgPool:
-            case LayerKind.Resize:
-                spec = spec with { Size = RequireSize(values, what) };
-                break;
-            case LayerKind.Lrn:
-                spec = ReadLrn(spec, values, what);
-                break;
-            case LayerKind.BatchNorm:
-                spec = spec with { Eps = OptionalDouble(values, "eps", positive: true), Momentum = OptionalDouble(values, "momentum"), Activation = OptionalActivation(values) };
-                if (spec.Momentum is < 0 or > 1)
-                    Report(DiagnosticDescriptors.InvalidValue, Loc(values["momentum"]), "momentum", Num(spec.Momentum.Value), "between 0 and 1 (PyTorch's meaning: the weight of the new batch, default 0.1)");
-                else if (spec.Momentum is > 0.5)
-                    Report(DiagnosticDescriptors.SuspiciousValue, Loc(values["momentum"]),
-                        $"momentum {Num(spec.Momentum.Value)} is PyTorch's weight of the new batch; Keras' momentum {Num(spec.Momentum.Value)} is PyTorch's {Num(Math.Round(1 - spec.Momentum.Value, 6))}");
-                break;
-            case LayerKind.Dropout:
-                var rate = RequireDouble(values, "rate", what, "the drop probability, e.g. rate: 0.5");
-                if (rate is < 0 or >= 1)
-                {
-                    Report(DiagnosticDescriptors.InvalidValue, Loc(values["rate"]), "rate", Num(rate.Value), "at least 0 and below 1");
-                    rate = null;
-                }
-                else if (rate is > 0.9)
-                    Report(DiagnosticDescriptors.SuspiciousValue, Loc(values["rate"]), $"dropout rate {Num(rate.Value)} drops more than 90% of the activations; did you mean {Num(Math.Round(1 - rate.Value, 6))} (the keep probability)?");
-                spec = spec with { Rate = rate };
-                break;
-            case LayerKind.Dense:
-                spec = spec with
-                {
-                    Units = RequirePositive(values, "units", what, "the number of output features, e.g. units: 4096"),
-                    Activation = OptionalActivation(values),
-                    WeightInit = OptionalInit(values),
-                    BiasInit = OptionalDouble(values, "bias_init"),
-                    Bias = OptionalBool(values, "bias") ?? true,
-                };
-                break;
-            case LayerKind.ZeroPad:
-                if (!values.ContainsKey("padding") && !Misspelt("padding"))
-                    Report(DiagnosticDescriptors.MissingKey, rowLocation, what, "padding", "p, [ph, pw] or [top, bottom, left, right]");
-                var padding = OptionalPadding(values);
-                if (padding is { Mode: not PaddingMode.Explicit })
-                {
-                    Report(DiagnosticDescriptors.InvalidValue, Loc(values["padding"]), "padding", padding.Mode.ToString().ToLowerInvariant(), "explicit sizes for a zeropad row");
-                    padding = null;
-                }
-                spec = spec with { Padding = padding };
-                break;
-            case LayerKind.Activation:
-                if (!values.ContainsKey("activation") && !Misspelt("activation"))
-                    Report(DiagnosticDescriptors.MissingKey, rowLocation, what, "activation", "relu, tanh, sigmoid or softmax");
-                spec = spec with { Activation = OptionalActivation(values) };
-                break;
-        }
 
         if (values.TryGetValue("torch_name", out var torchNameNode))
             spec = spec with { TorchName = ReadTorchName(torchNameNode) };
         if (values.TryGetValue("output", out var outputNode))
             spec = spec with { Output = ReadShape(outputNode, "output", mustBeMap: false), OutputLocation = Loc(outputNode) };
 
-        bool hadErrors = _diagnostics.Count(d => d.IsError) > before || _silentErrors > silentBefore;
+        bool hadErrors = _errorCount > before || _silentErrors > silentBefore;
         return spec with { IsComplete = complete && !hadErrors };
-    }
-
-    private LayerSpec ReadLrn(LayerSpec spec, Dictionary<string, YNode> values, string what)
-    {
-        bool hasSize = values.ContainsKey("size"), hasRadius = values.ContainsKey("depth_radius");
-        if (hasSize && hasRadius)
-        {
-            Report(DiagnosticDescriptors.ConflictingKeys, Loc(values["depth_radius"]),
-                $"{what} has both 'size' (PyTorch/Caffe: channels in the window, alpha divided by size) and 'depth_radius' (TensorFlow: 2r+1 channels, alpha not divided); keep the one of the framework the table comes from");
-            return spec;
-        }
-        if (!hasSize && !hasRadius)
-        {
-            ReportMissing(values, what, "size", "size: 5 (PyTorch/Caffe convention) or depth_radius: 2 (TensorFlow convention)");
-            return spec;
-        }
-        return spec with
-        {
-            LrnSize = hasSize ? RequirePositive(values, "size", what, "") : null,
-            DepthRadius = hasRadius ? RequireNonNegative(values, "depth_radius") : null,
-            Alpha = OptionalDouble(values, "alpha"),
-            Beta = OptionalDouble(values, "beta"),
-            K = OptionalDouble(values, "k"),
-        };
     }
 
     // ---- keys -------------------------------------------------------------------------
@@ -551,7 +421,7 @@ internal sealed partial class SpecParser
         return text;
     }
 
-    private long? Integer(YNode node, string key)
+    internal long? Integer(YNode node, string key)
     {
         if (node is YScalar { IsPlain: true } s && long.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
         {
@@ -583,28 +453,7 @@ internal sealed partial class SpecParser
         return (int)value.Value;
     }
 
-    private int? RequirePositive(Dictionary<string, YNode> values, string key, string what, string help)
-    {
-        if (values.TryGetValue(key, out var node)) return Positive(node, key);
-        ReportMissing(values, what, key, help);
-        return null;
-    }
-
-    private int? OptionalPositive(Dictionary<string, YNode> values, string key)
-        => values.TryGetValue(key, out var node) ? Positive(node, key) : null;
-
-    private int? RequireNonNegative(Dictionary<string, YNode> values, string key)
-    {
-        long? value = Integer(values[key], key);
-        if (value is < 0)
-        {
-            Report(DiagnosticDescriptors.InvalidValue, Loc(values[key]), key, value.Value, "zero or more");
-            return null;
-        }
-        return (int?)value;
-    }
-
-    private double? Double(YNode node, string key)
+    internal double? Double(YNode node, string key)
     {
         if (node is YScalar { IsPlain: true } s &&
             double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) &&
@@ -618,26 +467,7 @@ internal sealed partial class SpecParser
         return null;
     }
 
-    private double? OptionalDouble(Dictionary<string, YNode> values, string key, bool positive = false)
-    {
-        if (!values.TryGetValue(key, out var node)) return null;
-        double? value = Double(node, key);
-        if (positive && value is <= 0)
-        {
-            Report(DiagnosticDescriptors.InvalidValue, Loc(node), key, Num(value.Value), "a positive number");
-            return null;
-        }
-        return value;
-    }
-
-    private double? RequireDouble(Dictionary<string, YNode> values, string key, string what, string help)
-    {
-        if (values.TryGetValue(key, out var node)) return Double(node, key);
-        ReportMissing(values, what, key, help);
-        return null;
-    }
-
-    private bool? OptionalBool(Dictionary<string, YNode> values, string key)
+    internal bool? OptionalBool(Dictionary<string, YNode> values, string key)
     {
         if (!values.TryGetValue(key, out var node)) return null;
         if (node is YScalar { IsPlain: true } s)
@@ -650,7 +480,7 @@ internal sealed partial class SpecParser
     }
 
     /// <summary>k or [kh, kw].</summary>
-    private Pair? PairValue(YNode node, string key)
+    internal Pair? PairValue(YNode node, string key)
     {
         if (node is YSequence seq)
         {
@@ -666,33 +496,18 @@ internal sealed partial class SpecParser
         return k is null ? null : new Pair(k.Value, k.Value);
     }
 
-    private Pair? RequirePair(Dictionary<string, YNode> values, string key, string what, string help)
-    {
-        if (values.TryGetValue(key, out var node)) return PairValue(node, key);
-        ReportMissing(values, what, key, help);
-        return null;
-    }
-
-    private Pair? OptionalPair(Dictionary<string, YNode> values, string key)
-        => values.TryGetValue(key, out var node) ? PairValue(node, key) : null;
-
     /// <summary>Target size of resize/adaptive pooling: HxW, n, or [h, w].</summary>
-    private Pair? RequireSize(Dictionary<string, YNode> values, string what)
+    private Pair? SizeValue(YNode node, string key)
     {
-        if (!values.TryGetValue("size", out var node))
-        {
-            ReportMissing(values, what, "size", "the target size as HxW, e.g. size: 6x6");
-            return null;
-        }
         if (node is YScalar { IsPlain: true } s && s.Value.Contains("x"))
         {
-            var shape = ReadShapeText(s, "size", 2);
+            var shape = ReadShapeText(s, key, 2);
             return shape is null ? null : new Pair((int)shape[0], (int)shape[1]);
         }
-        return PairValue(node, "size");
+        return PairValue(node, key);
     }
 
-    private PaddingSpec? OptionalPadding(Dictionary<string, YNode> values)
+    internal PaddingSpec? OptionalPadding(Dictionary<string, YNode> values)
     {
         if (!values.TryGetValue("padding", out var node)) return null;
         if (node is YScalar s && !s.IsNull && !s.Value.All(c => char.IsDigit(c) || c == '-' || c == '+'))
@@ -733,7 +548,7 @@ internal sealed partial class SpecParser
         };
     }
 
-    private ActivationKind OptionalActivation(Dictionary<string, YNode> values)
+    internal ActivationKind OptionalActivation(Dictionary<string, YNode> values)
     {
         if (!values.TryGetValue("activation", out var node)) return ActivationKind.None;
         if (node is YScalar { IsNull: false } s)
@@ -753,7 +568,7 @@ internal sealed partial class SpecParser
         return ActivationKind.None;
     }
 
-    private InitSpec OptionalInit(Dictionary<string, YNode> values)
+    internal InitSpec OptionalInit(Dictionary<string, YNode> values)
     {
         if (!values.TryGetValue("weight_init", out var node)) return InitSpec.Default;
         const string expected = "normal(mean, std), truncated_normal(mean, std), he, glorot, zeros or default";
@@ -853,7 +668,7 @@ internal sealed partial class SpecParser
         return dims;
     }
 
-    private void ReportMissing(Dictionary<string, YNode> values, string what, string key, string help)
+    internal void ReportMissing(Dictionary<string, YNode> values, string what, string key, string help)
     {
         if (Misspelt(key)) return;
         var at = values.TryGetValue("type", out var typeNode) ? Loc(typeNode) : LocationInfo.FileStart(_path);
@@ -908,7 +723,7 @@ internal sealed partial class SpecParser
 
     internal static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    private LocationInfo Loc(YNode node) => Loc(node.Start, node.End, PathOf(node));
+    internal LocationInfo Loc(YNode node) => Loc(node.Start, node.End, PathOf(node));
 
     private LocationInfo Loc(TextMark start, TextMark end, string? path = null)
     {
@@ -928,6 +743,14 @@ internal sealed partial class SpecParser
 
     private static TextMark EndOf(string text) => YamlPrescan.EndOf(text);
 
-    private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo location, params object[] args)
-        => _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, args));
+    /// <summary>
+    /// Reports a diagnostic once: the same message at the same place (a bad <c>defaults:</c> value
+    /// that reaches every row) is one diagnostic. Every error still counts for the row it was read for.
+    /// </summary>
+    internal void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo location, params object[] args)
+    {
+        var diagnostic = DiagnosticInfo.Create(descriptor, location, args);
+        if (descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error) _errorCount++;
+        if (_reported.Add(diagnostic)) _diagnostics.Add(diagnostic);
+    }
 }

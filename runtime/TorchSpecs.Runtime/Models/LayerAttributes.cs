@@ -166,3 +166,6 @@ public sealed record FlattenAttributes : LayerAttributes;
 
 /// <summary><c>activation</c>: a row that only applies <see cref="LayerInfo.Activation"/>.</summary>
 public sealed record ActivationAttributes : LayerAttributes;
+
+/// <summary><c>global_avgpool</c>: the mean of each channel over the whole feature map, giving a flat vector of the channels.</summary>
+public sealed record GlobalAvgPoolAttributes : LayerAttributes;

@@ -3,9 +3,6 @@ using static TorchSharp.torch;
 
 namespace TorchSpecs;
 
-/// <summary>The kind of a layer row, as the spec's <c>type</c> names it.</summary>
-public enum LayerKind { Conv, MaxPool, AvgPool, AdaptiveAvgPool, Lrn, BatchNorm, Dropout, Flatten, Dense, ZeroPad, Resize, Activation }
-
 /// <summary>One row of a model's layer table, known at build time.</summary>
 /// <param name="Name">The row's name in the spec, also its key in the module's state dict.</param>
 /// <param name="Property">The generated property that holds the layer.</param>
@@ -35,23 +32,11 @@ public sealed record LayerInfo(
         _ => Kind.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>Keras' class name for the row, as its summaries print it.</summary>
-    public string KerasType => Kind switch
-    {
-        LayerKind.Conv => "Conv2D",
-        LayerKind.MaxPool => "MaxPooling2D",
-        LayerKind.AvgPool => "AveragePooling2D",
-        LayerKind.AdaptiveAvgPool => "AdaptiveAvgPool2D",
-        LayerKind.Lrn => "LRN",
-        LayerKind.BatchNorm => "BatchNormalization",
-        LayerKind.Dropout => "Dropout",
-        LayerKind.Flatten => "Flatten",
-        LayerKind.Dense => "Dense",
-        LayerKind.ZeroPad => "ZeroPadding2D",
-        LayerKind.Resize => "Resizing",
-        LayerKind.Activation => "Activation",
-        _ => Kind.ToString(),
-    };
+    /// <summary>Keras' class name for the row, as its summaries print it (from <see cref="LayerKinds"/>).</summary>
+    public string KerasType => Kind.KerasType();
+
+    /// <summary>The spec's <c>type</c> name of the row: <c>conv</c>, <c>maxpool</c>, ...</summary>
+    public string TypeName => Kind.TypeName();
 }
 
 /// <summary>

@@ -264,7 +264,7 @@ public partial class DiagnosticTests
               - { name: pool1, type: maxpool, kernel: 2, output: 3x3x4 }
             """;
         AssertAt(Single(yaml), yaml, "TS0005", 4, 26, "convv",
-            "Unknown layer type 'convv' (did you mean 'conv'?); the types are conv, maxpool, avgpool, adaptive_avgpool, lrn, batchnorm, dropout, flatten, dense, zeropad, resize, activation");
+            "Unknown layer type 'convv' (did you mean 'conv'?); the types are conv, maxpool, avgpool, adaptive_avgpool, lrn, batchnorm, dropout, flatten, dense, zeropad, resize, activation, global_avgpool");
     }
 
     // ---- TS0006 missing key -------------------------------------------------------------
@@ -316,7 +316,7 @@ public partial class DiagnosticTests
         var diagnostics = Run(yaml);
         Assert.Equal(2, diagnostics.Count);
         AssertAt(diagnostics[0], yaml, "TS0006", 4, 5, "",
-            "Row 1 needs 'type': one of conv, maxpool, avgpool, adaptive_avgpool, lrn, batchnorm, dropout, flatten, dense, zeropad, resize, activation");
+            "Row 1 needs 'type': one of conv, maxpool, avgpool, adaptive_avgpool, lrn, batchnorm, dropout, flatten, dense, zeropad, resize, activation, global_avgpool");
         AssertAt(diagnostics[1], yaml, "TS0101", 6, 45, "37", "flatten output is 36 but the table says 37: 3 * 3 * 4 = 36");
     }
 
@@ -743,15 +743,15 @@ public partial class DiagnosticTests
     [Fact]
     public void TS0900_AnExceptionInInferenceBecomesADiagnosticNotACrash()
     {
-        // A row the parser would never let through (a conv without kernel marked complete):
+        // A row the parser would never let through (a conv with groups: 0 marked complete):
         // inference throws, and the generator turns that into TS0900 at the file.
         var location = LocationInfo.FileStart(FullPath);
         var spec = new NetworkSpec
         {
             FilePath = FullPath, Model = "Broken", ModelLocation = location, Input = TorchSpecs.Generator.Model.Shape.Map(8, 8, 3),
-            Layers = new[]
+            Layers = new LayerSpec[]
             {
-                new LayerSpec { Index = 0, Name = "conv1", PropertyName = "Conv1", Kind = TorchSpecs.Generator.Model.LayerKind.Conv, Location = location, Filters = 4 },
+                new TorchSpecs.Generator.Kinds.ConvSpec { Index = 0, Name = "conv1", PropertyName = "Conv1", Location = location, Kernel = new Pair(3, 3), Filters = 4, Groups = 0 },
             }.ToEquatableArray(),
         };
         var result = TorchSpecsGenerator.Infer(new ParsedSpec(FullPath, spec, EquatableArray<DiagnosticInfo>.Empty));
@@ -760,7 +760,7 @@ public partial class DiagnosticTests
         Assert.Equal("TS0900", d.Id);
         Assert.Equal(FullPath, d.Location.GetLineSpan().Path);
         Assert.Equal(
-            "TorchSpecs could not process this spec (InvalidOperationException: Nullable object must have a value.); please report it with the spec attached",
+            "TorchSpecs could not process this spec (DivideByZeroException: Attempted to divide by zero.); please report it with the spec attached",
             d.GetMessage(CultureInfo.InvariantCulture));
     }
 }

@@ -105,7 +105,7 @@ public class DocumentedComparisonTests
     [Fact]
     public void MalformedTablesAreRejectedWithFileAndLine()
     {
-        Assert.Equal("Tiny.md(8): unknown kind 'convolution' (one of input, conv, maxpool, avgpool, adaptive_avgpool, lrn, batchnorm, dropout, flatten, dense, zeropad, resize, activation, activation:<name>)",
+        Assert.Equal("Tiny.md(8): unknown kind 'convolution' (one of input, conv, maxpool, avgpool, adaptive_avgpool, lrn, batchnorm, dropout, flatten, dense, zeropad, resize, activation, global_avgpool, activation:<name>)",
             Assert.Throws<FormatException>(() => DocumentedTable.Parse(Good.Replace("| conv |", "| convolution |"), "Tiny.md")).Message);
         Assert.Equal("Tiny.md(1): no 'seed:' line naming the seed document",
             Assert.Throws<FormatException>(() => DocumentedTable.Parse(Good.Replace("seed:", "seeds"), "Tiny.md")).Message);

@@ -30,16 +30,8 @@ public sealed record DocumentedTable(
 {
     private const string DerivedMarker = "(derived)";
 
-    private static readonly Dictionary<string, LayerKind> Kinds = new(StringComparer.Ordinal)
-    {
-        ["conv"] = LayerKind.Conv, ["maxpool"] = LayerKind.MaxPool, ["avgpool"] = LayerKind.AvgPool,
-        ["adaptive_avgpool"] = LayerKind.AdaptiveAvgPool, ["lrn"] = LayerKind.Lrn, ["batchnorm"] = LayerKind.BatchNorm,
-        ["dropout"] = LayerKind.Dropout, ["flatten"] = LayerKind.Flatten, ["dense"] = LayerKind.Dense,
-        ["zeropad"] = LayerKind.ZeroPad, ["resize"] = LayerKind.Resize, ["activation"] = LayerKind.Activation,
-    };
-
-    /// <summary>The spec's <c>type</c> name of a kind: <c>conv</c>, <c>maxpool</c>, ...</summary>
-    public static string KindName(LayerKind kind) => Kinds.First(k => k.Value == kind).Key;
+    /// <summary>The spec's <c>type</c> name of a kind: <c>conv</c>, <c>maxpool</c>, ... (the shared <see cref="LayerKinds"/> table).</summary>
+    public static string KindName(LayerKind kind) => kind.TypeName();
 
     public static DocumentedTable Load(string path) => Parse(System.IO.File.ReadAllText(path), Path.GetFileName(path));
 
@@ -101,8 +93,8 @@ public sealed record DocumentedTable(
             string name = kindText;
             int colon = kindText.IndexOf(':', StringComparison.Ordinal);
             if (colon >= 0) (name, activation) = (kindText[..colon], kindText[(colon + 1)..]);
-            if (!Kinds.TryGetValue(name, out var k) || (activation is not null && k != LayerKind.Activation))
-                throw Error(file, line, $"unknown kind '{kindText}' (one of input, {string.Join(", ", Kinds.Keys)}, activation:<name>)");
+            if (!LayerKinds.TryParse(name, out var k) || (activation is not null && k != LayerKind.Activation))
+                throw Error(file, line, $"unknown kind '{kindText}' (one of input, {string.Join(", ", LayerKinds.All.Select(k => k.TypeName()))}, activation:<name>)");
             kind = k;
         }
 

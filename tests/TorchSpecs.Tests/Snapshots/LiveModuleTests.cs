@@ -134,7 +134,7 @@ public class LiveModuleTests
         DropoutAttributes d => Invariant($"rate {d.Rate:R}"),
         DenseAttributes d => Invariant($"units {d.Units} bias {d.Bias}"),
         ZeroPadAttributes z => $"padding {Sides(z.Padding)}",
-        FlattenAttributes or ActivationAttributes => "-",
+        FlattenAttributes or ActivationAttributes or GlobalAvgPoolAttributes => "-",
         var other => other.ToString(),
     };
 
@@ -178,21 +178,6 @@ public class LiveModuleTests
 
     private static string DocumentedKind(LayerKind kind) => Documented.DocumentedTable.KindName(kind);
 
-    /// <summary>The spec kind a TorchSharp module type implements; an unknown type shows as itself.</summary>
-    public static string RuntimeKind(string moduleType) => moduleType switch
-    {
-        "Conv2d" => "conv",
-        "MaxPool2d" => "maxpool",
-        "AvgPool2d" => "avgpool",
-        "AdaptiveAvgPool2d" => "adaptive_avgpool",
-        "LocalResponseNorm" => "lrn",
-        "BatchNorm2d" => "batchnorm",
-        "Dropout" => "dropout",
-        "Flatten" => "flatten",
-        "Linear" => "dense",
-        "ZeroPad2d" => "zeropad",
-        "Resize" => "resize",
-        "ReLU" or "Tanh" or "Sigmoid" or "Softmax" => "activation",
-        _ => moduleType,
-    };
+    /// <summary>The spec kind a TorchSharp module type implements (the shared <see cref="LayerKinds"/> table); an unknown type shows as itself.</summary>
+    public static string RuntimeKind(string moduleType) => LayerKinds.FromModuleType(moduleType)?.TypeName() ?? moduleType;
 }

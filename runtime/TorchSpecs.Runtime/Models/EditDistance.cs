@@ -1,6 +1,7 @@
-// One source file compiled into two assemblies: the generator (netstandard2.0, an analyzer,
-// which cannot reference the runtime) and the runtime (net10.0). Linked by each .csproj as
-// <Compile Include="../../shared/EditDistance.cs" />; keep it plain C# both can compile.
+// One source file compiled into two assemblies: the runtime (net10.0) and the generator
+// (netstandard2.0, an analyzer, which cannot reference the runtime), whose .csproj links it as
+// <Compile Include="../../runtime/TorchSpecs.Runtime/Models/EditDistance.cs" />; keep it plain
+// C# both can compile.
 namespace TorchSpecs.Shared
 {
     /// <summary>Levenshtein edit distance, for "did you mean" suggestions.</summary>

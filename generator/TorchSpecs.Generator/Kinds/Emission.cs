@@ -1,0 +1,26 @@
+using TorchSpecs.Generator.Emit;
+using TorchSpecs.Generator.Inference;
+using TorchSpecs.Generator.Model;
+
+namespace TorchSpecs.Generator.Kinds;
+
+/// <summary>Names and small literals the kinds' emission shares.</summary>
+internal static class Cs
+{
+    public const string Torch = "global::TorchSharp.torch";
+    public const string Nn = "global::TorchSharp.torch.nn";
+    public const string Tensor = "global::TorchSharp.torch.Tensor";
+    public const string Modules = "global::TorchSharp.Modules";
+    public const string Runtime = "global::TorchSpecs";
+    public const string OnDevice = "device: device, dtype: dtype";
+
+    public static string Pair2(int h, int w) => $"({h}, {w})";
+    public static string Pair2(Pair p) => Pair2(p.H, p.W);
+    public static string Bool(bool b) => b ? "true" : "false";
+    public static string Num(double value) => CodeWriter.Num(value);
+    public static string Size(Pair p) => $"new {Runtime}.Size2D({p.H}, {p.W})";
+    public static string Padding(LayerPlan layer) => $"new {Runtime}.Padding2D({layer.PadTop}, {layer.PadBottom}, {layer.PadLeft}, {layer.PadRight})";
+    /// <summary>The padding that goes into a sliding-window layer: its symmetric padding, or none when a padding module applies it.</summary>
+    public static string LayerPadding(LayerPlan layer) => layer.NativePadding ? Pair2(layer.PadTop, layer.PadLeft) : "(0, 0)";
+    public static string Window(Pair p) => $"{p.H}x{p.W}";
+}

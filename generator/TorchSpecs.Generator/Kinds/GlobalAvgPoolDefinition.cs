@@ -1,0 +1,38 @@
+using System.Collections.Generic;
+using TorchSpecs.Generator.Inference;
+using TorchSpecs.Generator.Model;
+using TorchSpecs.Generator.Parsing;
+using static TorchSpecs.Generator.Kinds.Cs;
+
+namespace TorchSpecs.Generator.Kinds;
+
+/// <summary>A <c>global_avgpool</c> row: no keys of its own.</summary>
+internal sealed record GlobalAvgPoolSpec : LayerSpec
+{
+    public override LayerKind Kind => LayerKind.GlobalAvgPool;
+}
+
+/// <summary>
+/// <c>global_avgpool</c>: the mean of each channel over the whole feature map, HxWxC to a flat C
+/// (Keras' GlobalAveragePooling2D; NiN's and ResNet's head). No flatten row is needed after it.
+/// </summary>
+internal sealed class GlobalAvgPoolDefinition : LayerDefinition<GlobalAvgPoolSpec>
+{
+    public override LayerKind Kind => LayerKind.GlobalAvgPool;
+    public override string NamePrefix => "global_pool";
+    public override string Description => "Global average pooling: the mean of each channel over height and width, giving a flat vector of the channels";
+    public override string Example => "{ name: gap, type: global_avgpool, output: 512 }";
+    public override EquatableArray<KeyDefinition> Keys { get; } = EquatableArray<KeyDefinition>.Empty;
+    protected override IEnumerable<string> ExtraNames => new[] { "GlobalAvgPool2D", "global_average_pooling", "gap" };
+
+    public override LayerSpec Read(SpecParser.RowReader r) => new GlobalAvgPoolSpec();
+
+    protected override LayerPlan? Infer(ShapeInference.ShapeStep step, GlobalAvgPoolSpec l) =>
+        step.NeedMap() ? step.Plan(Shape.Flat(step.In.C)) : null;
+    protected override string Arithmetic(ShapeInference.ShapeStep step, GlobalAvgPoolSpec l, Shape? declared) =>
+        $"channels = {step.In.C}, each averaged over {step.In.H}x{step.In.W}";
+    protected override string Describe(LayerPlan plan, GlobalAvgPoolSpec l) => "global average pool";
+    protected override string ModuleType(LayerPlan plan, GlobalAvgPoolSpec l) => $"{Runtime}.Layers.GlobalAvgPool";
+    protected override string Construct(LayerPlan plan, GlobalAvgPoolSpec l) => $"new {Runtime}.Layers.GlobalAvgPool()";
+    protected override string Attributes(LayerPlan plan, GlobalAvgPoolSpec l) => $"new {Runtime}.GlobalAvgPoolAttributes()";
+}

@@ -1,0 +1,132 @@
+using System.Collections.Generic;
+using TorchSpecs.Generator.Diagnostics;
+using TorchSpecs.Generator.Inference;
+using TorchSpecs.Generator.Model;
+using TorchSpecs.Generator.Parsing;
+using static TorchSpecs.Generator.Kinds.Cs;
+
+namespace TorchSpecs.Generator.Kinds;
+
+/// <summary>A pooling row (<c>maxpool</c>, <c>avgpool</c>): the window keys both take.</summary>
+internal abstract record PoolSpec : LayerSpec, IWindowSpec
+{
+    public Pair Kernel { get; init; }
+    public Pair Stride { get; init; }
+    public PaddingSpec Padding { get; init; } = PaddingSpec.Zero;
+    public Pair Dilation { get; init; } = new(1, 1);
+    public bool Ceil { get; init; }
+}
+
+/// <summary>A <c>maxpool</c> row.</summary>
+internal sealed record MaxPoolSpec : PoolSpec
+{
+    public override LayerKind Kind => LayerKind.MaxPool;
+}
+
+/// <summary>An <c>avgpool</c> row (no dilation key: libtorch's average pooling has none).</summary>
+internal sealed record AvgPoolSpec : PoolSpec
+{
+    public override LayerKind Kind => LayerKind.AvgPool;
+    /// <summary>Keras' same average pooling leaves the padding out of the mean.</summary>
+    public bool CountIncludePad => Padding.Mode != PaddingMode.Same;
+}
+
+/// <summary>What max and average pooling share: the window, its shape rule and its words.</summary>
+internal abstract class PoolDefinition<T> : LayerDefinition<T> where T : PoolSpec
+{
+    public static readonly KeyDefinition PoolKernel = Kinds.Keys.Kernel with { Description = "The pool size, k or [kh, kw]", Example = "2", Help = "the pool size, e.g. kernel: 2" };
+    public static readonly KeyDefinition PoolStride = Kinds.Keys.Stride with { Default = "kernel", Description = "The step of the window, s or [sh, sw]; defaults to the kernel" };
+
+    protected static T ReadWindow(SpecParser.RowReader r, T empty, bool dilation)
+    {
+        var kernel = r.Pair(PoolKernel);
+        PoolSpec spec = empty;
+        return (T)(spec with
+        {
+            Kernel = kernel ?? new Pair(1, 1),
+            Stride = r.Pair(PoolStride) ?? kernel ?? new Pair(1, 1),
+            Padding = r.Padding(Kinds.Keys.Padding) ?? PaddingSpec.Zero,
+            Dilation = dilation ? r.Pair(Kinds.Keys.Dilation) ?? new Pair(1, 1) : new Pair(1, 1),
+            Ceil = r.Bool(Kinds.Keys.Ceil) ?? false,
+        });
+    }
+
+    protected override LayerPlan? Infer(ShapeInference.ShapeStep step, T l)
+    {
+        checked
+        {
+            if (!step.NeedMap()) return null;
+            var (h, w) = step.Window(l, pool: true);
+            if (h is null || w is null) return null;
+            bool native = step.Top == step.Bottom && step.Left == step.Right && step.Top <= l.Kernel.H / 2 && step.Left <= l.Kernel.W / 2;
+            if (!native && l is AvgPoolSpec && l.Padding.Mode == PaddingMode.Same)
+            {
+                step.Report(DiagnosticDescriptors.Unsupported, l.Location,
+                    $"{l.Name}: Keras 'same' average pooling with uneven padding ({step.Top},{step.Bottom},{step.Left},{step.Right}) has no exact libtorch equivalent; use explicit padding or a kernel/stride that pads evenly");
+                return null;
+            }
+            if (!native && l.Ceil)
+            {
+                step.Report(DiagnosticDescriptors.Unsupported, l.Location,
+                    $"{l.Name}: ceil mode with uneven padding ({step.Top},{step.Bottom},{step.Left},{step.Right}) is not supported; use even padding or no ceil");
+                return null;
+            }
+            return step.Plan(Shape.Map(h.Value, w.Value, step.In.C)) with { NativePadding = native };
+        }
+    }
+
+    protected override string Arithmetic(ShapeInference.ShapeStep step, T spec, Shape? declared) => step.WindowArithmetic(spec);
+
+    protected string DescribeWindow(string what, T l)
+    {
+        var parts = new List<string> { $"{what} pool {Window(l.Kernel)}", $"stride {l.Stride}" };
+        if (l.Ceil) parts.Add("ceil mode");
+        return string.Join(", ", parts);
+    }
+
+    protected static string Attributes(LayerPlan layer, T l, bool countIncludePad) =>
+        $"new {Runtime}.PoolAttributes({Size(l.Kernel)}, {Size(l.Stride)}, {Padding(layer)}, {Size(l.Dilation)}, Ceil: {Bool(l.Ceil)}, CountIncludePad: {Bool(countIncludePad)})";
+}
+
+/// <summary><c>maxpool</c>: max pooling (TorchSharp <c>MaxPool2d</c>); uneven padding pads with minus infinity.</summary>
+internal sealed class MaxPoolDefinition : PoolDefinition<MaxPoolSpec>
+{
+    public override LayerKind Kind => LayerKind.MaxPool;
+    public override string NamePrefix => "pool";
+    public override string Description => "Max pooling";
+    public override string Example => "{ name: pool1, type: maxpool, kernel: 3, stride: 2, output: 27x27x96 }";
+    public override EquatableArray<KeyDefinition> Keys { get; } =
+        new[] { PoolKernel, PoolStride, Kinds.Keys.Padding, Kinds.Keys.Dilation, Kinds.Keys.Ceil }.ToEquatableArray();
+    protected override IEnumerable<string> ExtraNames => new[] { "max_pool", "max_pool2d", "MaxPool2D", "pool" };
+    public override bool PadsWithMinusInfinity => true;
+
+    public override LayerSpec Read(SpecParser.RowReader r) => ReadWindow(r, new MaxPoolSpec(), dilation: true);
+
+    protected override string Describe(LayerPlan plan, MaxPoolSpec l) => DescribeWindow("max", l);
+    protected override string ModuleType(LayerPlan plan, MaxPoolSpec l) => $"{Modules}.MaxPool2d";
+    protected override string Construct(LayerPlan layer, MaxPoolSpec l) =>
+        $"{Nn}.MaxPool2d(kernel_size: {Pair2(l.Kernel)}, stride: {Pair2(l.Stride)}, " +
+        $"padding: {LayerPadding(layer)}, dilation: {Pair2(l.Dilation)}, ceil_mode: {Bool(l.Ceil)})";
+    protected override string Attributes(LayerPlan layer, MaxPoolSpec l) => Attributes(layer, l, countIncludePad: false);
+}
+
+/// <summary><c>avgpool</c>: average pooling (TorchSharp <c>AvgPool2d</c>).</summary>
+internal sealed class AvgPoolDefinition : PoolDefinition<AvgPoolSpec>
+{
+    public override LayerKind Kind => LayerKind.AvgPool;
+    public override string NamePrefix => "avgpool";
+    public override string Description => "Average pooling; with Keras' same padding the padded zeros are left out of the mean";
+    public override string Example => "{ name: pool5, type: avgpool, kernel: 2, output: 3x3x256 }";
+    public override EquatableArray<KeyDefinition> Keys { get; } =
+        new[] { PoolKernel, PoolStride, Kinds.Keys.Padding, Kinds.Keys.Ceil }.ToEquatableArray();
+    protected override IEnumerable<string> ExtraNames => new[] { "avg_pool", "avg_pool2d", "AvgPool2D", "average_pool", "AveragePooling2d" };
+
+    public override LayerSpec Read(SpecParser.RowReader r) => ReadWindow(r, new AvgPoolSpec(), dilation: false);
+
+    protected override string Describe(LayerPlan plan, AvgPoolSpec l) => DescribeWindow("average", l);
+    protected override string ModuleType(LayerPlan plan, AvgPoolSpec l) => $"{Modules}.AvgPool2d";
+    protected override string Construct(LayerPlan layer, AvgPoolSpec l) =>
+        $"{Nn}.AvgPool2d(kernel_size: {Pair2(l.Kernel)}, stride: {Pair2(l.Stride)}, " +
+        $"padding: {LayerPadding(layer)}, ceil_mode: {Bool(l.Ceil)}, count_include_pad: {Bool(l.CountIncludePad)})";
+    protected override string Attributes(LayerPlan layer, AvgPoolSpec l) => Attributes(layer, l, l.CountIncludePad);
+}

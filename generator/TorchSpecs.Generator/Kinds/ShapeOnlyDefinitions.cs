@@ -1,0 +1,135 @@
+using System.Collections.Generic;
+using TorchSpecs.Generator.Diagnostics;
+using TorchSpecs.Generator.Inference;
+using TorchSpecs.Generator.Model;
+using TorchSpecs.Generator.Parsing;
+using static TorchSpecs.Generator.Kinds.Cs;
+
+namespace TorchSpecs.Generator.Kinds;
+
+/// <summary>A <c>flatten</c> row: no keys of its own.</summary>
+internal sealed record FlattenSpec : LayerSpec
+{
+    public override LayerKind Kind => LayerKind.Flatten;
+}
+
+/// <summary>A <c>zeropad</c> row: explicit sides only.</summary>
+internal sealed record ZeroPadSpec : LayerSpec
+{
+    public override LayerKind Kind => LayerKind.ZeroPad;
+    public PaddingSpec Padding { get; init; } = PaddingSpec.Zero;
+}
+
+/// <summary>An <c>activation</c> row.</summary>
+internal sealed record ActivationSpec : LayerSpec, IActivatedSpec
+{
+    public override LayerKind Kind => LayerKind.Activation;
+    public ActivationKind Activation { get; init; }
+}
+
+/// <summary><c>flatten</c>: [N, C, H, W] to [N, C·H·W].</summary>
+internal sealed class FlattenDefinition : LayerDefinition<FlattenSpec>
+{
+    public override LayerKind Kind => LayerKind.Flatten;
+    public override string NamePrefix => "flatten";
+    public override string Description => "Flattens the feature map to a vector (channels, then height, then width, as PyTorch)";
+    public override string Example => "{ name: flatten, type: flatten, output: 9216 }";
+    public override EquatableArray<KeyDefinition> Keys { get; } = EquatableArray<KeyDefinition>.Empty;
+
+    public override LayerSpec Read(SpecParser.RowReader r) => new FlattenSpec();
+
+    protected override LayerPlan? Infer(ShapeInference.ShapeStep step, FlattenSpec l) =>
+        step.NeedMap() ? checked(step.Plan(Shape.Flat(step.In.Elements))) : null;
+    protected override string Arithmetic(ShapeInference.ShapeStep step, FlattenSpec l, Shape? declared) =>
+        $"{step.In.H} * {step.In.W} * {step.In.C} = {step.In.Elements}";
+    protected override string Describe(LayerPlan plan, FlattenSpec l) => "flatten";
+    protected override string ModuleType(LayerPlan plan, FlattenSpec l) => $"{Modules}.Flatten";
+    protected override string Construct(LayerPlan plan, FlattenSpec l) => $"{Nn}.Flatten()";
+    protected override string Attributes(LayerPlan plan, FlattenSpec l) => $"new {Runtime}.FlattenAttributes()";
+}
+
+/// <summary><c>zeropad</c>: zero padding of the feature map (TorchSharp <c>ZeroPad2d</c>).</summary>
+internal sealed class ZeroPadDefinition : LayerDefinition<ZeroPadSpec>
+{
+    public static readonly KeyDefinition Padding = Kinds.Keys.Padding with
+    {
+        Description = "p, [ph, pw] or [top, bottom, left, right]", Required = true, Default = null,
+        Choices = EquatableArray<string>.Empty, Help = "p, [ph, pw] or [top, bottom, left, right]",
+    };
+
+    public override LayerKind Kind => LayerKind.ZeroPad;
+    public override string NamePrefix => "pad";
+    public override string Description => "Zero padding of the feature map";
+    public override string Example => "{ name: pad1, type: zeropad, padding: [0, 1, 0, 1], output: 228x228x3 }";
+    public override EquatableArray<KeyDefinition> Keys { get; } = new[] { Padding }.ToEquatableArray();
+    protected override IEnumerable<string> ExtraNames => new[] { "zero_pad", "ZeroPad2D", "pad", "padding" };
+
+    public override LayerSpec Read(SpecParser.RowReader r)
+    {
+        if (!r.Has("padding"))
+        {
+            r.Missing(Padding, atRow: true);
+            return new ZeroPadSpec();
+        }
+        var padding = r.Padding(Padding);
+        if (padding is { Mode: not PaddingMode.Explicit })
+        {
+            r.Report(DiagnosticDescriptors.InvalidValue, r.At("padding"), "padding", padding.Mode.ToString().ToLowerInvariant(), "explicit sizes for a zeropad row");
+            padding = null;
+        }
+        return new ZeroPadSpec { Padding = padding ?? PaddingSpec.Zero };
+    }
+
+    protected override LayerPlan? Infer(ShapeInference.ShapeStep step, ZeroPadSpec l)
+    {
+        checked
+        {
+            if (!step.NeedMap()) return null;
+            var p = l.Padding;
+            step.Top = p.Top; step.Bottom = p.Bottom; step.Left = p.Left; step.Right = p.Right;
+            return step.Plan(Shape.Map(step.In.H + p.Top + p.Bottom, step.In.W + p.Left + p.Right, step.In.C));
+        }
+    }
+
+    protected override string Arithmetic(ShapeInference.ShapeStep step, ZeroPadSpec l, Shape? declared) =>
+        $"{step.In.H} + {step.Top} + {step.Bottom} = {step.In.H + step.Top + step.Bottom}, {step.In.W} + {step.Left} + {step.Right} = {step.In.W + step.Left + step.Right}";
+    protected override string Describe(LayerPlan p, ZeroPadSpec l) => $"zero padding (top {p.PadTop}, bottom {p.PadBottom}, left {p.PadLeft}, right {p.PadRight})";
+    protected override string ModuleType(LayerPlan plan, ZeroPadSpec l) => $"{Modules}.ZeroPad2d";
+    protected override string Construct(LayerPlan p, ZeroPadSpec l) => $"{Nn}.ZeroPad2d(({p.PadLeft}, {p.PadRight}, {p.PadTop}, {p.PadBottom}))";
+    protected override string Attributes(LayerPlan plan, ZeroPadSpec l) => $"new {Runtime}.ZeroPadAttributes({Padding(plan)})";
+}
+
+/// <summary><c>activation</c>: a row that only applies an activation.</summary>
+internal sealed class ActivationDefinition : LayerDefinition<ActivationSpec>
+{
+    public static readonly KeyDefinition Function = Kinds.Keys.Activation with
+    {
+        Required = true, Default = null, Help = "relu, tanh, sigmoid or softmax",
+    };
+
+    public override LayerKind Kind => LayerKind.Activation;
+    public override string NamePrefix => "act";
+    public override string Description => "A row that only applies an activation";
+    public override string Example => "{ name: relu1, type: activation, activation: relu, output: 55x55x96 }";
+    public override EquatableArray<KeyDefinition> Keys { get; } = new[] { Function }.ToEquatableArray();
+    protected override IEnumerable<string> ExtraNames => new[] { "relu", "tanh", "sigmoid", "softmax" };
+
+    public override LayerSpec Read(SpecParser.RowReader r)
+    {
+        if (!r.Has("activation")) r.Missing(Function, atRow: true);
+        return new ActivationSpec { Activation = r.Activation(Function) };
+    }
+
+    protected override LayerPlan? Infer(ShapeInference.ShapeStep step, ActivationSpec l) => step.Plan(step.In);
+    protected override string Describe(LayerPlan plan, ActivationSpec l) => "";
+    protected override string ModuleType(LayerPlan plan, ActivationSpec l) => $"{Nn}.Module<{Tensor}, {Tensor}>";
+    protected override string Construct(LayerPlan plan, ActivationSpec l) => l.Activation switch
+    {
+        ActivationKind.Relu => $"{Nn}.ReLU()",
+        ActivationKind.Tanh => $"{Nn}.Tanh()",
+        ActivationKind.Sigmoid => $"{Nn}.Sigmoid()",
+        ActivationKind.Softmax => $"{Nn}.Softmax(1)",
+        _ => $"{Nn}.Identity()",
+    };
+    protected override string Attributes(LayerPlan plan, ActivationSpec l) => $"new {Runtime}.ActivationAttributes()";
+}
