@@ -20,10 +20,26 @@ internal static class Verbs
     public static Command Summary(IReadOnlyList<ModelInfo> models)
     {
         var model = new Argument<string>("model") { Description = "The model's name (see list)." };
-        var command = new Command("summary", "The Keras-style layer table of a model, from its spec (nothing is built).") { model };
+        var details = new Option<bool>("--details") { Description = "Per row: kernel, stride, padding, output, params, multiply-adds, receptive field and jump; then torchinfo's totals." };
+        var json = new Option<bool>("--json") { Description = "The expanded layer table and the totals as JSON (what tools outside .NET read)." };
+        var batch = new Option<int>("--batch") { Description = "Images per batch for the multiply-adds and memory figures of --details and --json.", DefaultValueFactory = _ => 1 };
+        var command = new Command("summary", "The Keras-style layer table of a model, from its spec (nothing is built).") { model, details, json, batch };
         command.SetAction(result => WithModel(models, result.GetValue(model)!, info =>
         {
-            Console.Write(ModelSummary.Format(info));
+            int images = result.GetValue(batch);
+            if (images < 1)
+            {
+                Console.Error.WriteLine($"summary: --batch must be at least 1, got {images}.");
+                return 2;
+            }
+            if (result.GetValue(details) && result.GetValue(json))
+            {
+                Console.Error.WriteLine("summary: choose one of --details and --json.");
+                return 2;
+            }
+            Console.Write(result.GetValue(json) ? ModelSummary.ToJson(info, images)
+                : result.GetValue(details) ? ModelSummary.FormatDetails(info, images)
+                : ModelSummary.Format(info));
             return 0;
         }));
         return command;
@@ -59,7 +75,7 @@ internal static class Verbs
                 var report = ModelCheck.Run(info, result.GetValue(batch));
                 if (report.Passed)
                 {
-                    Console.WriteLine($"ok    {info.Name}: {info.Layers.Count} layers, output {info.Output}, {ModelSummary.Thousands(report.ParametersElementCount)} parameters, as the spec says");
+                    Console.WriteLine($"ok    {info.Name}: {info.Layers.Count} layers, output {info.Output}, {ModelSummary.Thousands(report.ParametersElementCount)} trainable parameters, as the spec says");
                     continue;
                 }
                 failed++;

@@ -192,8 +192,7 @@ internal static class ModelEmitter
             case LayerKind.AvgPool:
             {
                 string padding = layer.NativePadding ? Pair2(layer.PadTop, layer.PadLeft) : "(0, 0)";
-                // Keras' same average pooling leaves the padding out of the mean.
-                bool countPad = l.Padding!.Mode != PaddingMode.Same;
+                bool countPad = CountIncludePad(l);
                 return $"{Nn}.AvgPool2d(kernel_size: {Pair2(l.Kernel!.Value.H, l.Kernel.Value.W)}, stride: {Pair2(l.Stride!.Value.H, l.Stride.Value.W)}, " +
                        $"padding: {padding}, ceil_mode: {(l.Ceil ? "true" : "false")}, count_include_pad: {(countPad ? "true" : "false")})";
             }
@@ -202,11 +201,14 @@ internal static class ModelEmitter
             case LayerKind.Resize:
                 return $"new global::TorchSpecs.Layers.Resize({l.Size!.Value.H}, {l.Size.Value.W})";
             case LayerKind.Lrn:
+            {
+                var (alpha, beta, k) = LrnConstants(l);
                 return l.DepthRadius is int radius
-                    ? $"global::TorchSpecs.Layers.LocalResponseNorm.TensorFlow(depthRadius: {radius}, bias: {CodeWriter.Num(l.K ?? 1)}, alpha: {CodeWriter.Num(l.Alpha ?? 1)}, beta: {CodeWriter.Num(l.Beta ?? 0.5)})"
-                    : $"global::TorchSpecs.Layers.LocalResponseNorm.PyTorch(size: {l.LrnSize}, alpha: {CodeWriter.Num(l.Alpha ?? 1e-4)}, beta: {CodeWriter.Num(l.Beta ?? 0.75)}, k: {CodeWriter.Num(l.K ?? 1)})";
+                    ? $"global::TorchSpecs.Layers.LocalResponseNorm.TensorFlow(depthRadius: {radius}, bias: {CodeWriter.Num(k)}, alpha: {CodeWriter.Num(alpha)}, beta: {CodeWriter.Num(beta)})"
+                    : $"global::TorchSpecs.Layers.LocalResponseNorm.PyTorch(size: {l.LrnSize}, alpha: {CodeWriter.Num(alpha)}, beta: {CodeWriter.Num(beta)}, k: {CodeWriter.Num(k)})";
+            }
             case LayerKind.BatchNorm:
-                return $"{Nn}.BatchNorm{(layer.Input.IsFlat ? "1" : "2")}d({layer.Input.C}, eps: {CodeWriter.Num(l.Eps ?? 1e-5)}, momentum: {CodeWriter.Num(l.Momentum ?? 0.1)}, {device})";
+                return $"{Nn}.BatchNorm{(layer.Input.IsFlat ? "1" : "2")}d({layer.Input.C}, eps: {CodeWriter.Num(BatchNormEps(l))}, momentum: {CodeWriter.Num(BatchNormMomentum(l))}, {device})";
             case LayerKind.Dropout:
                 return $"{Nn}.Dropout({CodeWriter.Num(l.Rate!.Value)})";
             case LayerKind.Flatten:
@@ -228,6 +230,18 @@ internal static class ModelEmitter
                 throw new System.InvalidOperationException(l.Kind.ToString());
         }
     }
+
+    /// <summary>LRN's alpha, beta and k as written, with the defaults of the row's convention (TensorFlow's for depth_radius, PyTorch's for size).</summary>
+    private static (double Alpha, double Beta, double K) LrnConstants(LayerSpec l) => l.DepthRadius is int
+        ? (l.Alpha ?? 1, l.Beta ?? 0.5, l.K ?? 1)
+        : (l.Alpha ?? 1e-4, l.Beta ?? 0.75, l.K ?? 1);
+
+    private static double BatchNormEps(LayerSpec l) => l.Eps ?? 1e-5;
+
+    private static double BatchNormMomentum(LayerSpec l) => l.Momentum ?? 0.1;
+
+    /// <summary>Keras' same average pooling leaves the padding out of the mean.</summary>
+    private static bool CountIncludePad(LayerSpec l) => l.Kind == LayerKind.AvgPool && l.Padding!.Mode != PaddingMode.Same;
 
     private static void WriteResetParameters(CodeWriter w, ModelPlan plan)
     {
@@ -338,12 +352,57 @@ internal static class ModelEmitter
         {
             var l = layer.Spec;
             w.Line($"        new({CodeWriter.Str(l.Name)}, {CodeWriter.Str(l.PropertyName)}, global::TorchSpecs.LayerKind.{l.Kind}, " +
-                   $"{ShapeLiteral(layer.Output)}, TrainableParams: {CodeWriter.Int(layer.TrainableParams)}, NonTrainableParams: {CodeWriter.Int(layer.NonTrainableParams)}, " +
+                   $"Input: {ShapeLiteral(layer.Input)}, Output: {ShapeLiteral(layer.Output)}, TrainableParams: {CodeWriter.Int(layer.TrainableParams)}, NonTrainableParams: {CodeWriter.Int(layer.NonTrainableParams)}, " +
                    $"MultiplyAdds: {CodeWriter.Int(layer.MultiplyAdds)}, Activation: {CodeWriter.Str(l.Activation == ActivationKind.None ? null : l.Activation.ToString().ToLowerInvariant())}, " +
-                   $"Description: {CodeWriter.Str(Describe(layer))}{(l.TorchName is null ? "" : $", TorchName: {CodeWriter.Str(l.TorchName)}")}),");
+                   $"Description: {CodeWriter.Str(Describe(layer))},")
+             .Line($"            Attributes: {AttributesLiteral(layer)}{(l.TorchName is null ? "" : $", TorchName: {CodeWriter.Str(l.TorchName)}")}),");
         }
         w.Line("    },")
          .Line($"    create: static (device, dtype) => new {spec.Model}(device, dtype));");
+    }
+
+    private const string Runtime = "global::TorchSpecs";
+
+    /// <summary>The row's hyperparameters as the module applies them (defaults filled in, padding resolved).</summary>
+    private static string AttributesLiteral(LayerPlan layer)
+    {
+        var l = layer.Spec;
+        string Size(Pair p) => $"new {Runtime}.Size2D({p.H}, {p.W})";
+        string Padding() => $"new {Runtime}.Padding2D({layer.PadTop}, {layer.PadBottom}, {layer.PadLeft}, {layer.PadRight})";
+        string Bool(bool b) => b ? "true" : "false";
+        switch (l.Kind)
+        {
+            case LayerKind.Conv:
+                return $"new {Runtime}.ConvAttributes({l.Filters}, {Size(l.Kernel!.Value)}, {Size(l.Stride!.Value)}, {Padding()}, {Size(l.Dilation)}, {l.Groups}, {Bool(l.Bias)})";
+            case LayerKind.MaxPool:
+            case LayerKind.AvgPool:
+                return $"new {Runtime}.PoolAttributes({Size(l.Kernel!.Value)}, {Size(l.Stride!.Value)}, {Padding()}, {Size(l.Dilation)}, Ceil: {Bool(l.Ceil)}, CountIncludePad: {Bool(CountIncludePad(l))})";
+            case LayerKind.AdaptiveAvgPool:
+                return $"new {Runtime}.AdaptiveAvgPoolAttributes({Size(l.Size!.Value)})";
+            case LayerKind.Resize:
+                return $"new {Runtime}.ResizeAttributes({Size(l.Size!.Value)})";
+            case LayerKind.Lrn:
+            {
+                var (alpha, beta, k) = LrnConstants(l);
+                return l.DepthRadius is int radius
+                    ? $"new {Runtime}.LrnAttributes({2 * radius + 1}, {CodeWriter.Num(alpha * (2 * radius + 1))}, {CodeWriter.Num(beta)}, {CodeWriter.Num(k)}, DepthRadius: {radius})"
+                    : $"new {Runtime}.LrnAttributes({l.LrnSize}, {CodeWriter.Num(alpha)}, {CodeWriter.Num(beta)}, {CodeWriter.Num(k)})";
+            }
+            case LayerKind.BatchNorm:
+                return $"new {Runtime}.BatchNormAttributes({CodeWriter.Num(BatchNormEps(l))}, {CodeWriter.Num(BatchNormMomentum(l))})";
+            case LayerKind.Dropout:
+                return $"new {Runtime}.DropoutAttributes({CodeWriter.Num(l.Rate!.Value)})";
+            case LayerKind.Dense:
+                return $"new {Runtime}.DenseAttributes({l.Units}, {Bool(l.Bias)})";
+            case LayerKind.ZeroPad:
+                return $"new {Runtime}.ZeroPadAttributes({Padding()})";
+            case LayerKind.Flatten:
+                return $"new {Runtime}.FlattenAttributes()";
+            case LayerKind.Activation:
+                return $"new {Runtime}.ActivationAttributes()";
+            default:
+                throw new System.InvalidOperationException(l.Kind.ToString());
+        }
     }
 
     private static string ShapeLiteral(Shape s) => s.IsFlat

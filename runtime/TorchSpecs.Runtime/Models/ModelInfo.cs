@@ -10,18 +10,30 @@ public enum LayerKind { Conv, MaxPool, AvgPool, AdaptiveAvgPool, Lrn, BatchNorm,
 /// <param name="Name">The row's name in the spec, also its key in the module's state dict.</param>
 /// <param name="Property">The generated property that holds the layer.</param>
 /// <param name="Kind">The row's type.</param>
+/// <param name="Input">The input shape (without the batch axis).</param>
 /// <param name="Output">The output shape (without the batch axis).</param>
 /// <param name="TrainableParams">Parameters that training updates.</param>
 /// <param name="NonTrainableParams">Keras' non-trainable parameters: batch norm's moving mean and variance.</param>
 /// <param name="MultiplyAdds">Multiply-accumulate operations for one image.</param>
 /// <param name="Activation">The activation folded into the row, or null.</param>
 /// <param name="Description">The row in words: "conv 11x11, 96 filters, stride 4, relu".</param>
+/// <param name="Attributes">The row's hyperparameters as the module applies them, one record type per kind.</param>
 /// <param name="TorchName">The row's module path in a PyTorch state dict (the spec's <c>torch_name</c>, e.g. <c>features.0</c>), or null.</param>
 public sealed record LayerInfo(
-    string Name, string Property, LayerKind Kind, TensorShape Output,
-    long TrainableParams, long NonTrainableParams, long MultiplyAdds, string? Activation, string Description, string? TorchName = null)
+    string Name, string Property, LayerKind Kind, TensorShape Input, TensorShape Output,
+    long TrainableParams, long NonTrainableParams, long MultiplyAdds, string? Activation, string Description,
+    LayerAttributes Attributes, string? TorchName = null)
 {
     public long TotalParams => TrainableParams + NonTrainableParams;
+
+    /// <summary>The row's <c>type</c> as the spec writes it: <c>conv</c>, <c>adaptive_avgpool</c>, ...</summary>
+    public string TypeName => Kind switch
+    {
+        LayerKind.AdaptiveAvgPool => "adaptive_avgpool",
+        LayerKind.BatchNorm => "batchnorm",
+        LayerKind.ZeroPad => "zeropad",
+        _ => Kind.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>Keras' class name for the row, as its summaries print it.</summary>
     public string KerasType => Kind switch
@@ -77,6 +89,12 @@ public sealed class ModelInfo
     public long NonTrainableParams => Layers.Sum(l => l.NonTrainableParams);
     public long TotalParams => TrainableParams + NonTrainableParams;
     public long MultiplyAdds => Layers.Sum(l => l.MultiplyAdds);
+
+    /// <summary>
+    /// True when the last row's activation is softmax. The generated <c>forward</c> then returns
+    /// logits (the softmax is left to the loss and to <c>Predict</c>).
+    /// </summary>
+    public bool EndsInSoftmax => Layers[^1].Activation == "softmax";
 
     /// <summary>Builds the network with the spec's initializers.</summary>
     public nn.Module<Tensor, Tensor> Create(Device? device = null, ScalarType? dtype = null) => _create(device, dtype);
