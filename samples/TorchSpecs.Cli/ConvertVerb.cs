@@ -24,7 +24,7 @@ internal static class ConvertVerb
             string mode = result.GetValue(names)!;
             if (mode is not ("torch" or "torchvision" or "model")) throw new CliException($"--names: '{mode}' is not one of torch, torchvision, model");
             var loaded = PredictVerb.LoadWeights(info, result.GetValue(input)!);
-            using var module = loaded.Module;
+            using var module = loaded.Module!;
             string path = result.GetValue(output)!;
             if (mode == "torchvision") ModelWeights.Save(module, info, path, ModelWeights.TorchvisionNames(info));
             else ModelWeights.Save(module, info, path, torchNames: mode == "torch");

@@ -22,6 +22,7 @@ internal static class PredictVerb
         var model = new Argument<string>("model") { Description = "The model's name (see list)." };
         var images = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, BMP, GIF), resized to the model's input as training does.", Arity = ArgumentArity.ZeroOrMore };
         var weights = new Option<string?>("--weights") { Description = "Weights: a PyTorch state dict or checkpoint dict (.pt/.pth), .safetensors, TorchSharp's format, or a TorchSpecs checkpoint (.ckpt)." };
+        var onnx = new Option<string?>("--onnx") { Description = "Run this ONNX model (from `export --format onnx`) through ONNX Runtime instead of TorchSharp." };
         var input = new Option<string?>("--input") { Description = "A .npy batch, float32 NCHW (already normalized), instead of images." };
         var output = new Option<string?>("--output") { Description = "Write the logits to this .npy file (float32 [N, classes])." };
         var top = new Option<int>("--top") { Description = "How many classes to print per input.", DefaultValueFactory = _ => 5 };
@@ -29,33 +30,34 @@ internal static class PredictVerb
         var fit = new Option<string>("--fit") { Description = "Images of another size: resize (bilinear) or pad (smaller ones, centred). Default: the checkpoint's, else resize." };
         var command = new Command("predict", "Runs a model with given weights (or an ONNX export) on images or a .npy batch and prints the top classes.")
         {
-            model, images, weights, input, output, top, classes, fit,
+            model, images, weights, onnx, input, output, top, classes, fit,
         };
         command.SetAction(result => Cli.Guard(() =>
         {
             var info = ModelLookup.Find(models, result.GetValue(model)!);
             var files = result.GetValue(images) ?? Array.Empty<string>();
-            string? weightsPath = result.GetValue(weights), onnxPath = null, npy = result.GetValue(input);
+            string? weightsPath = result.GetValue(weights), onnxPath = result.GetValue(onnx), npy = result.GetValue(input);
             if ((weightsPath is null) == (onnxPath is null)) throw new CliException("predict: give --weights FILE or --onnx FILE (one of them)");
             if ((files.Length == 0) == (npy is null)) throw new CliException("predict: give image files or --input x.npy (one of them)");
             if (result.GetValue(top) < 1) throw new CliException("--top must be at least 1");
 
             using var scope = NewDisposeScope();
-            var source = onnxPath is null ? LoadWeights(info, weightsPath!) : null;
+            using var runner = onnxPath is null ? null : new OnnxRunner(onnxPath);
+            var source = runner is null ? LoadWeights(info, weightsPath!) : FromMetadata(info, onnxPath!, runner.Metadata);
             string? fitText = result.GetValue(fit);
-            var fitMode = fitText is null ? source?.Fit ?? FitMode.Resize
+            var fitMode = fitText is null ? source.Fit ?? FitMode.Resize
                 : Enum.TryParse<FitMode>(fitText, ignoreCase: true, out var parsed) && !int.TryParse(fitText, out _) ? parsed
                 : throw new CliException($"--fit: '{fitText}' is not one of resize, pad");
-            Tensor x = npy is not null ? ReadBatch(info, npy) : ReadImages(info, files, fitMode, source?.Normalization);
+            Tensor x = npy is not null ? ReadBatch(info, npy) : ReadImages(info, files, fitMode, source.Normalization);
 
             Tensor logits;
-            if (onnxPath is not null)
+            if (runner is not null)
             {
-                throw new CliException("predict: ONNX is not available yet");
+                logits = runner.Run(x);
             }
             else
             {
-                using var module = source!.Module;
+                using var module = source.Module!;
                 module.eval();
                 using var inference = torch.inference_mode();
                 logits = module.call(x);
@@ -65,7 +67,7 @@ internal static class PredictVerb
                 NpyFile.Write(outPath, logits);
                 Console.WriteLine($"logits [{string.Join(", ", logits.shape)}]: {outPath}");
             }
-            var names = ClassNames(result.GetValue(classes), source?.Classes, logits.shape[1]);
+            var names = ClassNames(result.GetValue(classes), source.Classes, logits.shape[1]);
             var labels = npy is not null ? Enumerable.Range(0, (int)x.shape[0]).Select(i => $"{Path.GetFileName(npy)}[{i}]").ToArray() : files;
             Console.Write(FormatTop(labels, logits, names, result.GetValue(top)));
             return 0;
@@ -74,7 +76,26 @@ internal static class PredictVerb
     }
 
     /// <summary>A module with its weights, and what a checkpoint says about its input and classes.</summary>
-    internal sealed record LoadedModel(nn.Module<Tensor, Tensor> Module, IReadOnlyList<string>? Classes, Normalization? Normalization, FitMode? Fit);
+    internal sealed record LoadedModel(nn.Module<Tensor, Tensor>? Module, IReadOnlyList<string>? Classes, Normalization? Normalization, FitMode? Fit);
+
+    /// <summary>What `export --format onnx` recorded beside the graph: the model's name, class names, normalization, fit mode.</summary>
+    private static LoadedModel FromMetadata(ModelInfo info, string path, IReadOnlyDictionary<string, string> meta)
+    {
+        if (meta.TryGetValue("model", out var name) && name != info.Name)
+            throw new CliException($"{path}: an export of {name}, not {info.Name}");
+        try
+        {
+            var classes = meta.TryGetValue("classes", out var c) ? System.Text.Json.JsonSerializer.Deserialize<string[]>(c) : null;
+            Normalization? normalization = meta.TryGetValue("mean", out var m) && meta.TryGetValue("std", out var s)
+                ? new Normalization(System.Text.Json.JsonSerializer.Deserialize<float[]>(m)!, System.Text.Json.JsonSerializer.Deserialize<float[]>(s)!) : null;
+            FitMode? fit = meta.TryGetValue("fit", out var f) && Enum.TryParse<FitMode>(f, true, out var mode) ? mode : null;
+            return new LoadedModel(null, classes, normalization, fit);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new CliException($"{path}: unreadable metadata ({e.Message})");
+        }
+    }
 
     /// <summary>
     /// Builds the model and loads <paramref name="path"/>: a TorchSpecs checkpoint (TSCKPT magic), or a

@@ -18,4 +18,5 @@ root.Subcommands.Add(TrainVerbs.Evaluate(ModelCatalog.All));
 root.Subcommands.Add(BenchVerb.Create(ModelCatalog.All));
 root.Subcommands.Add(PredictVerb.Create(ModelCatalog.All));
 root.Subcommands.Add(ConvertVerb.Create(ModelCatalog.All));
+root.Subcommands.Add(ExportVerb.Create(ModelCatalog.All));
 return root.Parse(args).Invoke();
