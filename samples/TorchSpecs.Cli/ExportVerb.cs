@@ -7,7 +7,8 @@ namespace TorchSpecs.Cli;
 
 /// <summary>
 /// <c>export MODEL --format onnx --weights F --out model.onnx</c>: the model as an ONNX graph
-/// (<see cref="OnnxExporter"/>).
+/// (<see cref="OnnxExporter"/>); <c>--format pytorch --out DIR</c>: the model as a PyTorch
+/// nn.Module source file (<see cref="PyTorchExporter"/>).
 /// </summary>
 internal static class ExportVerb
 {
@@ -45,6 +46,13 @@ internal static class ExportVerb
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{path}: {info.Name} as ONNX (opset {OnnxExporter.Opset}), input '{OnnxExporter.InputName}' [N, {string.Join(", ", info.Input.ToTorch(1).Skip(1))}], output '{OnnxExporter.OutputName}' [N, {info.Classes}]{(info.EndsInSoftmax ? $" and '{OnnxExporter.ProbabilitiesName}'" : "")}, {new FileInfo(path).Length:N0} bytes"));
                     if (result.GetValue(verify)) Verify(info, module, path);
+                    return 0;
+                }
+                case "pytorch":
+                {
+                    if (result.GetValue(weights) is not null) throw new CliException("--weights: the pytorch format writes the module's source only; save weights with `convert MODEL IN OUT.pth --names model`");
+                    string file = PyTorchExporter.Export(info, path);
+                    Console.WriteLine($"{file}: class {info.Name}(nn.Module), {info.Layers.Count} rows; its state_dict keys are {info.Name}'s in .NET");
                     return 0;
                 }
                 default:

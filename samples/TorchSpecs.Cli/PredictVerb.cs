@@ -258,7 +258,7 @@ internal static class Cli
     public static int Guard(Func<int> action)
     {
         try { return action(); }
-        catch (Exception e) when (e is CliException or UnknownModelException or WeightsMismatchException or WeightsFormatException or NpyFormatException
+        catch (Exception e) when (e is CliException or UnknownModelException or WeightsMismatchException or WeightsFormatException or NpyFormatException or ModelExportException
                                    or CheckpointException or DataFormatException or FileNotFoundException or ArgumentException or NotSupportedException)
         {
             Console.Error.WriteLine($"error: {e.Message}");

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 
 namespace TorchSpecs.Interop;
 
-/// <summary>A model that ONNX cannot express as TorchSpecs builds it; the message names the row and why.</summary>
-public sealed class OnnxExportException(string message) : Exception(message);
+/// <summary>A model that ONNX or PyTorch source cannot express as TorchSpecs builds it; the message names the row and why.</summary>
+public sealed class ModelExportException(string message) : Exception(message);
 
 /// <summary>
 /// Writes a generated model as an ONNX graph (opset <see cref="Opset"/>), straight from its layer
@@ -46,7 +46,7 @@ public static class OnnxExporter
     /// <summary>The ONNX model as a protobuf message.</summary>
     public static ModelProto Build(ModelInfo model, nn.Module module, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        if (Problem(model) is { } problem) throw new OnnxExportException(problem);
+        if (Problem(model) is { } problem) throw new ModelExportException(problem);
         var state = module.state_dict();
         var graph = new GraphProto { Name = model.Name, DocString = model.Description ?? "" };
         var builder = new Builder(graph, state, model);
@@ -154,7 +154,7 @@ public static class OnnxExporter
                 {
                     bool max = layer.Kind == LayerKind.MaxPool;
                     // As the generated module: padding the pool cannot take itself (uneven, or more than half the kernel) is a pad before it.
-                    bool native = p.Padding.IsSymmetric && p.Padding.Top <= p.Kernel.Height / 2 && p.Padding.Left <= p.Kernel.Width / 2;
+                    bool native = PaddingRules.PoolTakesPadding(p);
                     var pads = p.Padding;
                     if (!native)
                     {
@@ -324,7 +324,7 @@ public static class OnnxExporter
         {
             string key = $"{row}.{tensor}";
             if (!state.TryGetValue(key, out var value))
-                throw new OnnxExportException($"{model.Name}: the module has no tensor '{key}' for row {row}; was it built from this ModelInfo?");
+                throw new ModelExportException($"{model.Name}: the module has no tensor '{key}' for row {row}; was it built from this ModelInfo?");
             using var cpu = value.detach().cpu().to_type(ScalarType.Float32).contiguous();
             return Initializer(key, cpu.data<float>().ToArray(), cpu.shape);
         }
@@ -349,7 +349,7 @@ public static class OnnxExporter
             return t.Name;
         }
 
-        private OnnxExportException Unsupported(LayerInfo layer, string why) =>
+        private ModelExportException Unsupported(LayerInfo layer, string why) =>
             new($"{model.Name} ({model.SpecFile}), row {layer.Name}: {why}; the model cannot be exported to ONNX");
     }
 }
