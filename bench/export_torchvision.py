@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""Writes a torchvision model's state_dict in TorchSharp's exchange format (the exportsd.py
-convention), plus a probe file holding one input batch and the model's output for it in eval mode.
+"""Writes a torchvision model's state_dict, plus a probe file holding one input batch and the
+model's output for it in eval mode (in TorchSharp's exchange format).
 
     export_torchvision.py alexnet weights.dat probe.dat [seed] [size]
+
+The weights file's extension picks its format: .pth or .pt is torch.save's zip, .safetensors is
+safetensors (written here: an 8-byte header length, a JSON header, raw little-endian data), and
+anything else TorchSharp's exchange format (the exportsd.py convention).
 
 The model is built with random weights (weights=None: nothing is downloaded), seeded, so a test
 can load the weights into the generated TorchSpecs model and compare its output with the probe's.
 Format: LEB128 count; per entry LEB128 key length, UTF-8 key, LEB128 ScalarType code, LEB128
 number of dimensions, LEB128 dimensions, raw little-endian values.
 """
+import json
+import struct
 import sys
 
 import torch
@@ -44,6 +50,34 @@ def write(path, tensors):
             f.write(t.detach().cpu().contiguous().numpy().tobytes())
 
 
+SAFETENSORS = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.int32: "I32", torch.float16: "F16", torch.uint8: "U8"}
+
+
+def write_safetensors(path, tensors):
+    header, chunks, offset = {}, [], 0
+    for key, t in tensors.items():
+        data = t.detach().cpu().contiguous().numpy().tobytes()
+        header[key] = {"dtype": SAFETENSORS[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for chunk in chunks:
+            f.write(chunk)
+
+
+def save_weights(path, state):
+    if path.endswith((".pth", ".pt")):
+        torch.save(state, path)
+    elif path.endswith(".safetensors"):
+        write_safetensors(path, state)
+    else:
+        write(path, state)
+
+
 def main():
     name, weights_path, probe_path = sys.argv[1:4]
     seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
@@ -57,7 +91,7 @@ def main():
                 m.running_var.uniform_(0.5, 1.5)
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.5, 0.5)
-    write(weights_path, model.state_dict())
+    save_weights(weights_path, model.state_dict())
     x = torch.randn(2, 3, size, size)
     with torch.no_grad():
         y = model(x)

@@ -211,11 +211,11 @@ internal static class ModelEmitter
     {
         bool torchNames = plan.Layers.Any(l => l.Spec.TorchName is not null);
         w.Line("/// <summary>")
-         .Line("/// Loads a state dict saved in TorchSharp's exchange format (the exportsd.py convention). Keys are")
+         .Line("/// Loads a state dict: PyTorch's <c>torch.save</c> file (.pt/.pth), safetensors, or TorchSharp's exchange format, told apart by content. Keys are")
          .Line("/// this model's row names (<c>conv1.weight</c>)" + (torchNames ? " or the rows' PyTorch names (<c>torch_name</c>, e.g. <c>features.0.weight</c>)" : "") + ".")
          .Line("/// With <paramref name=\"strict\"/> every tensor of the model must be in the file and nothing else; a mis-shaped tensor is always an error.")
          .Line("/// </summary>")
-         .Line("/// <exception cref=\"global::TorchSpecs.WeightsMismatchException\">The file does not fit the model; the message names the first tensor that does not.</exception>")
+         .Line("/// <exception cref=\"global::TorchSpecs.WeightsMismatchException\">The file does not fit the model; the message lists every tensor that does not.</exception>")
          .Line("/// <returns>The number of tensors loaded.</returns>")
          .Line("public int LoadWeights(string path, bool strict = true) => global::TorchSpecs.ModelWeights.Load(this, Info, path, strict);")
          .Line();

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace TorchSpecs.Tests.Family;
 
-/// <summary>Weights in TorchSharp's exchange format: our reader and writer, torch_name mapping, the errors, and a file PyTorch wrote.</summary>
+/// <summary>Weights in TorchSharp's exchange format: our reader and writer, torch_name mapping, the errors, and torchvision's files PyTorch wrote (all three formats).</summary>
 public sealed class WeightsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("torchspecs-weights-").FullName;
@@ -110,7 +110,7 @@ public sealed class WeightsTests : IDisposable
         using var model = new SmallTorchNames();
         StateDictFile.Write(File("missing.dat"), model.state_dict().Where(e => e.Key is not ("conv2.bias" or "fc2.bias")).Select(e => (e.Key, e.Value)));
         var error = Assert.Throws<WeightsMismatchException>(() => model.LoadWeights(File("missing.dat")));
-        Assert.Equal("missing.dat does not fit SmallTorchNames: missing tensor 'conv2.bias' (PyTorch name 'features.4.bias'): the file does not hold it (and 1 more problem)", error.Message);
+        Assert.Equal("missing.dat does not fit SmallTorchNames: 2 problems\n  - missing tensor 'conv2.bias' (PyTorch name 'features.4.bias'): the file does not hold it\n  - missing tensor 'fc2.bias' (PyTorch name 'classifier.3.bias'): the file does not hold it", error.Message);
         Assert.Equal(2, error.Problems.Count);
         Assert.Equal(model.state_dict().Count - 2, model.LoadWeights(File("missing.dat"), strict: false));
     }
@@ -155,12 +155,14 @@ public sealed class WeightsTests : IDisposable
     /// torch_name, gives torchvision's output. Needs /usr/bin/python3 with torch and torchvision; without
     /// them only the C# half of the weights tests runs.
     /// </summary>
-    [Fact]
-    public void TorchvisionsAlexNetWeightsGiveTorchvisionsOutput()
+    [Theory]
+    [InlineData(".dat")]
+    [InlineData(".pth")]
+    public void TorchvisionsAlexNetWeightsGiveTorchvisionsOutput(string extension)
     {
-        if (!ExportTorchvision("alexnet", "224")) return; // skipped: no PyTorch here
+        if (!ExportTorchvision("alexnet", "224", extension)) return; // skipped: no PyTorch here
         using var model = new AlexNet();
-        Assert.Equal(16, model.LoadWeights(File("tv.dat")));
+        Assert.Equal(16, model.LoadWeights(File("tv" + extension)));
         AssertSameOutput(model);
     }
 
@@ -192,22 +194,24 @@ public sealed class WeightsTests : IDisposable
     /// torchvision names of Vgg11Bn's table: the same output, so the expanded table (conv, BN, ReLU)
     /// is torchvision's network. At 64x64 to keep it fast; the adaptive pool makes any size valid.
     /// </summary>
-    [Fact]
-    public void TorchvisionsVgg11BnWeightsGiveTorchvisionsOutput()
+    [Theory]
+    [InlineData(".dat")]
+    [InlineData(".safetensors")]
+    public void TorchvisionsVgg11BnWeightsGiveTorchvisionsOutput(string extension)
     {
-        if (!ExportTorchvision("vgg11_bn", "64")) return; // skipped: no PyTorch here
+        if (!ExportTorchvision("vgg11_bn", "64", extension)) return; // skipped: no PyTorch here
         using var model = new Vgg11Bn();
-        int loaded = ModelWeights.Load(model, Vgg11Bn.Info, File("tv.dat"), strict: true, torchNames: ModelWeights.TorchvisionNames(Vgg11Bn.Info));
+        int loaded = ModelWeights.Load(model, Vgg11Bn.Info, File("tv" + extension), strict: true, torchNames: ModelWeights.TorchvisionNames(Vgg11Bn.Info));
         Assert.Equal(8 * 2 + 8 * 5 + 3 * 2, loaded); // conv weight+bias, BN weight/bias/mean/var/count, dense weight+bias
         AssertSameOutput(model);
     }
 
-    private bool ExportTorchvision(string model, string size)
+    private bool ExportTorchvision(string model, string size, string extension)
     {
         string script = Path.Combine(FamilyModelTests.RepoRoot(), "bench", "export_torchvision.py");
         if (!System.IO.File.Exists("/usr/bin/python3") || !PythonHas("torch", "torchvision")) return false;
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in new[] { script, model, File("tv.dat"), File("probe.dat"), "7", size }) start.ArgumentList.Add(arg);
+        foreach (var arg in new[] { script, model, File("tv" + extension), File("probe.dat"), "7", size }) start.ArgumentList.Add(arg);
         using var python = Process.Start(start)!;
         string stderr = python.StandardError.ReadToEnd();
         python.WaitForExit();
