@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using StbImageSharp;
 using TorchSharp;
 using TorchSpecs.Data;
 using TorchSpecs.Interop;
@@ -228,17 +227,11 @@ internal static class PredictVerb
 
         private static Tensor Decode(string file)
         {
-            ImageResult image;
-            try
-            {
-                using var stream = File.OpenRead(file);
-                image = ImageResult.FromStream(stream, ColorComponents.RedGreenBlue);
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
-            {
-                throw new CliException($"{file}: cannot decode the image ({e.Message.TrimEnd('.')}); expected a JPEG, PNG, BMP or GIF file");
-            }
-            using var hwc = torch.tensor(image.Data, new long[] { image.Height, image.Width, 3 }, ScalarType.Byte);
+            byte[] rgb;
+            int width, height;
+            try { rgb = ImageFile.DecodeRgb(file, out width, out height); }
+            catch (DataFormatException e) { throw new CliException(e.Message); }
+            using var hwc = torch.tensor(rgb, new long[] { height, width, 3 }, ScalarType.Byte);
             return hwc.permute(2, 0, 1).to_type(ScalarType.Float32).div_(255f);
         }
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using TorchSpecs.Generator.Diagnostics;
+using TorchSpecs.Generator.Kinds;
 using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Inference;
@@ -41,10 +42,10 @@ internal static class ModelLimits
                 continue;
             }
 
-            if (l.Kind == LayerKind.Lrn && !layer.Input.IsFlat)
+            if (l is LrnSpec lrn && !layer.Input.IsFlat)
             {
                 // libtorch pads the channels by the window before averaging: (C + window - 1) x H x W values.
-                long window = l.DepthRadius is int r ? 2L * r + 1 : l.LrnSize ?? 1;
+                long window = lrn.Size;
                 double buffer = (double)(layer.Input.C + window - 1) * layer.Input.H * layer.Input.W;
                 if (buffer > MaxValues)
                 {

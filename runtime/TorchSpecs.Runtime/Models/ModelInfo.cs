@@ -23,15 +23,6 @@ public sealed record LayerInfo(
 {
     public long TotalParams => checked(TrainableParams + NonTrainableParams);
 
-    /// <summary>The row's <c>type</c> as the spec writes it: <c>conv</c>, <c>adaptive_avgpool</c>, ...</summary>
-    public string TypeName => Kind switch
-    {
-        LayerKind.AdaptiveAvgPool => "adaptive_avgpool",
-        LayerKind.BatchNorm => "batchnorm",
-        LayerKind.ZeroPad => "zeropad",
-        _ => Kind.ToString().ToLowerInvariant(),
-    };
-
     /// <summary>Keras' class name for the row, as its summaries print it (from <see cref="LayerKinds"/>).</summary>
     public string KerasType => Kind.KerasType();
 

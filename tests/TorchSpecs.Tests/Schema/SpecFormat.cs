@@ -18,14 +18,16 @@ internal static class ParserTables
     /// <summary>Top-level keys of a spec.</summary>
     public static IReadOnlyList<string> TopLevelKeys => Field<string[]>("TopLevelKeys");
 
-    /// <summary>The layer types as written in <c>type:</c>, each with its kind.</summary>
-    public static IReadOnlyDictionary<string, GenLayerKind> LayerTypes => Field<Dictionary<string, GenLayerKind>>("LayerTypes");
+    /// <summary>The layer types as written in <c>type:</c>, each with its kind (the layer-kind definitions).</summary>
+    public static IReadOnlyDictionary<string, GenLayerKind> LayerTypes =>
+        TorchSpecs.Generator.Kinds.LayerDefinitions.All.ToDictionary(d => d.TypeName, d => d.Kind);
 
     /// <summary>Keys every row takes (name, type, output, torch_name).</summary>
-    public static IReadOnlyList<string> CommonRowKeys => Field<string[]>("CommonRowKeys");
+    public static IReadOnlyList<string> CommonRowKeys => TorchSpecs.Generator.Kinds.Keys.Common.Select(k => k.Name).ToList();
 
     /// <summary>The keys each kind takes besides the common ones.</summary>
-    public static IReadOnlyDictionary<GenLayerKind, string[]> RowKeys => SpecParser.RowKeys;
+    public static IReadOnlyDictionary<GenLayerKind, string[]> RowKeys =>
+        TorchSpecs.Generator.Kinds.LayerDefinitions.All.ToDictionary(d => d.Kind, d => d.Keys.Select(k => k.Name).ToArray());
 
     /// <summary>The keys of a derived spec's rows that edit the base table (after, before, remove).</summary>
     public static IReadOnlyList<string> EditKeys => Field<string[]>("EditKeys");
