@@ -168,4 +168,9 @@ public sealed record FlattenAttributes : LayerAttributes;
 public sealed record ActivationAttributes : LayerAttributes;
 
 /// <summary><c>global_avgpool</c>: the mean of each channel over the whole feature map, giving a flat vector of the channels.</summary>
-public sealed record GlobalAvgPoolAttributes : LayerAttributes;
+public sealed record GlobalAvgPoolAttributes : LayerAttributes
+{
+    /// <summary>One window over the whole feature map.</summary>
+    public override (Window Height, Window Width) Windows(TensorShape input) =>
+        (new Window(input.Height, input.Height), new Window(input.Width, input.Width));
+}

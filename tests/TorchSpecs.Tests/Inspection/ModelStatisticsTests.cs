@@ -79,6 +79,20 @@ public class ModelStatisticsTests
     }
 
     [Fact]
+    public void AGlobalAveragePoolSeesTheWholeFeatureMap()
+    {
+        var model = Tiny(
+            Row("conv", LayerKind.Conv, new TensorShape(8, 8, 3), new TensorShape(4, 4, 16),
+                new ConvAttributes(16, new(3, 3), new(2, 2), new(1, 1, 1, 1), new(1, 1), 1, true)),
+            Row("gap", LayerKind.GlobalAvgPool, new TensorShape(4, 4, 16), TensorShape.Flat(16), new GlobalAvgPoolAttributes()));
+
+        var gap = ModelStatistics.Geometry(model)[1];
+        // 3 + (4 - 1)·2: the four positions two pixels apart, each seeing 3 pixels.
+        Assert.Equal(new Extent2D(9, 9), gap.ReceptiveField);
+        Assert.Equal(new Extent2D(8, 8), gap.Jump);
+    }
+
+    [Fact]
     public void TotalsCountBytesOfFloat32AndScaleWithTheBatch()
     {
         var model = Model("Vgg11Bn");
