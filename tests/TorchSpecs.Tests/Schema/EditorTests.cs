@@ -119,6 +119,17 @@ public partial class EditorTests(EditorFixture editor, ITestOutputHelper output)
         var others = ParserTables.RowKeys.Values.SelectMany(k => k).Distinct().Except(ParserTables.KeysOf("conv"));
         Assert.Empty(others.Intersect(inRow));
 
+        // Hover on a key shows its description.
+        var hover = editor.Server.Request("textDocument/hover", new JsonObject
+        {
+            ["textDocument"] = new JsonObject { ["uri"] = uri },
+            ["position"] = new JsonObject { ["line"] = 5, ["character"] = 6 },
+        });
+        // Markdown, with its punctuation escaped.
+        string shown = (hover?["contents"]?["value"]?.GetValue<string>() ?? hover?.ToJsonString() ?? "").Replace("\\", "", StringComparison.Ordinal);
+        output.WriteLine("hover on type: " + shown);
+        Assert.Contains(SpecFormat.TypeKey.Description, shown, StringComparison.Ordinal);
+
         var types = editor.Server.Completion(uri, 7, 10);
         output.WriteLine("after type: " + string.Join(", ", types));
         Assert.Equal(ParserTables.LayerTypes.Keys.Order(StringComparer.Ordinal), types.Order(StringComparer.Ordinal));
