@@ -25,7 +25,7 @@ public partial class EditorTests(EditorFixture editor, ITestOutputHelper output)
     [GeneratedRegex(@"```yaml\n(?<text>.*?)\n```", RegexOptions.Singleline)]
     private static partial Regex YamlBlock();
 
-    /// <summary>The docs' spec examples that must be valid: diagnostics.md's fixed specs, spec-format.md's and README's specs.</summary>
+    /// <summary>The docs' spec examples that must be valid: diagnostics.md's fixed specs, the specs of spec-format.md, ide.md and README.</summary>
     internal static IEnumerable<(string Name, string Text)> DocExamples()
     {
         foreach (var section in DocsTests.Sections())
@@ -33,7 +33,7 @@ public partial class EditorTests(EditorFixture editor, ITestOutputHelper output)
             int i = 0;
             foreach (var block in section.Fixed) yield return ($"diagnostics-{section.Id}-fixed-{++i}", block.Text);
         }
-        foreach (var doc in new[] { "docs/spec-format.md", "README.md" })
+        foreach (var doc in new[] { "docs/spec-format.md", "docs/ide.md", "README.md" })
         {
             int i = 0;
             foreach (Match m in YamlBlock().Matches(RepoFiles.Read(doc).Replace("\r\n", "\n", StringComparison.Ordinal)))
@@ -118,6 +118,17 @@ public partial class EditorTests(EditorFixture editor, ITestOutputHelper output)
         // Keys of other types are not offered.
         var others = ParserTables.RowKeys.Values.SelectMany(k => k).Distinct().Except(ParserTables.KeysOf("conv"));
         Assert.Empty(others.Intersect(inRow));
+
+        // Hover on a key shows its description.
+        var hover = editor.Server.Request("textDocument/hover", new JsonObject
+        {
+            ["textDocument"] = new JsonObject { ["uri"] = uri },
+            ["position"] = new JsonObject { ["line"] = 5, ["character"] = 6 },
+        });
+        // Markdown, with its punctuation escaped.
+        string shown = (hover?["contents"]?["value"]?.GetValue<string>() ?? hover?.ToJsonString() ?? "").Replace("\\", "", StringComparison.Ordinal);
+        output.WriteLine("hover on type: " + shown);
+        Assert.Contains(SpecFormat.TypeKey.Description, shown, StringComparison.Ordinal);
 
         var types = editor.Server.Completion(uri, 7, 10);
         output.WriteLine("after type: " + string.Join(", ", types));

@@ -41,7 +41,7 @@ public class SchemaAgreementTests(ITestOutputHelper output)
         P("6x6"), P("6x6x4"), P("0x6x4"), P("6x6x0"), P("1x1"), P("0x1"), P("6x6x4x1"),
         P("features.0"), P("features..0"), P("conv_9"), P("9conv"),
         P("{ a: 1 }", new JsonObject { ["a"] = 1 }),
-        P("Probe2"), P("My.Models"), P("class"), P("after_conv"), P("after_activation"), P("after_pool"),
+        P("Probe2"), P("My.Models"), P("Modèle"), P("class"), P("after_conv"), P("after_activation"), P("after_pool"),
     };
 
     /// <summary>
@@ -52,6 +52,8 @@ public class SchemaAgreementTests(ITestOutputHelper output)
     {
         (new(@"^(\w+ )?(name|torch_name|model name|description|source|namespace): (-?[0-9.e-]+|true|false) \[parser accepts, schema rejects\]$"),
             "stricter: a text key takes a string in the schema; the parser reads any plain scalar (42, 2.5, true) as its text"),
+        (new(@"^(\w+ )?(name|torch_name|model name|namespace): Modèle \[parser accepts, schema rejects\]$"),
+            "stricter: names are ASCII in the schema; C# identifiers (and torch_name) may have other letters"),
     };
 
     private const string Path = "/project/specs/probe.yaml";
@@ -177,6 +179,20 @@ public class SchemaAgreementTests(ITestOutputHelper output)
             yield return ("spec without layers", yaml, json, false);
             var (unknown, unknownJson) = Spec(Header.Append(("inptu", P("8x8x3"))).ToList(), flatten);
             yield return ("spec with inptu", unknown, unknownJson, false);
+        }
+
+        // defaults: a mapping of row keys (their values are checked where a row takes them).
+        foreach (var (where, value) in new[]
+        {
+            ("defaults: { weight_init: he }", P("{ weight_init: he }", new JsonObject { ["weight_init"] = "he" })),
+            ("defaults: { kernal: 3 }", P("{ kernal: 3 }", new JsonObject { ["kernal"] = 3 })),
+            ("defaults: { name: x }", P("{ name: x }", new JsonObject { ["name"] = "x" })),
+            ("defaults: 3", P("3", 3)),
+            ("defaults: ~", P("~", null)),
+        })
+        {
+            var (yaml, json) = Spec(Header.Append(("defaults", value)).ToList(), new() { new() { ("type", P("conv")), ("kernel", P("3", 3)), ("filters", P("4", 4)) } });
+            yield return (where, yaml, json, false);
         }
 
         // A derived spec's rows (base: Small).

@@ -27,6 +27,15 @@ public class SchemaFileTests
     }
 
     [Fact]
+    public void TheSchemaIsAValidDraft07Schema()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(RepoFiles.Read(SchemaWriter.RelativePath));
+        var result = Json.Schema.MetaSchemas.Draft7.Evaluate(document.RootElement, new Json.Schema.EvaluationOptions { OutputFormat = Json.Schema.OutputFormat.List });
+        Assert.True(result.IsValid, string.Join("\n", (result.Details ?? new List<Json.Schema.EvaluationResults>())
+            .Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
+    }
+
+    [Fact]
     public void TheDocumentationCoversExactlyTheParsersKeysInItsOrder()
     {
         Assert.Equal(ParserTables.TopLevelKeys, SpecFormat.TopLevel.Select(k => k.Key));

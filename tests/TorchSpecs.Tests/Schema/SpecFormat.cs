@@ -97,7 +97,7 @@ internal static class SpecFormat
     public static readonly KeySpec NameKey = new("name", ValueForm.Name, false,
         "The layer's name, unique in the model: its key in the state dict (conv1.weight) and, in PascalCase, its generated property (conv1 → Conv1). Without it, the row is named after its type and position (conv1, pool2, fc3...).", "conv1", "block1_conv2");
     public static readonly KeySpec TypeKey = new("type", ValueForm.LayerType, true,
-        "The layer type.", "conv", "maxpool", "dense");
+        "The layer type; it decides which keys the row takes.", "conv", "maxpool", "dense");
     public static readonly KeySpec OutputKey = new("output", ValueForm.Output, false,
         "The documented output size, checked against the inferred shape at build time: HxWxC for a feature map, N once flat (after flatten or dense). Without it, the row's output is inferred and not checked.", "55x55x96", 4096);
     public static readonly KeySpec TorchNameKey = new("torch_name", ValueForm.TorchName, false,

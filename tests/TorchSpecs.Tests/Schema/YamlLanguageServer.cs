@@ -36,7 +36,7 @@ public sealed class YamlLanguageServer : IDisposable
         {
             if (_installed is not null) return _installed;
             string script = Path.Combine(EditorDirectory, "node_modules", "yaml-language-server", "bin", "yaml-language-server");
-            if (!File.Exists(script))
+            if (!File.Exists(script) || InstalledVersion() != PinnedVersion())
             {
                 var watch = Stopwatch.StartNew();
                 var (code, output) = Run("npm", "ci --no-audit --no-fund", EditorDirectory, TimeSpan.FromMinutes(5));
@@ -48,6 +48,16 @@ public sealed class YamlLanguageServer : IDisposable
             }
             return _installed = script;
         }
+    }
+
+    /// <summary>The version package-lock.json pins.</summary>
+    public static string PinnedVersion() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(EditorDirectory, "package-lock.json")))!["packages"]!["node_modules/yaml-language-server"]!["version"]!.GetValue<string>();
+
+    private static string? InstalledVersion()
+    {
+        string manifest = Path.Combine(EditorDirectory, "node_modules", "yaml-language-server", "package.json");
+        return File.Exists(manifest) ? JsonNode.Parse(File.ReadAllText(manifest))?["version"]?.GetValue<string>() : null;
     }
 
     private static (int Code, string Output) Run(string file, string arguments, string directory, TimeSpan timeout)
