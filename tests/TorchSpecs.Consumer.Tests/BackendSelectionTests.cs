@@ -16,9 +16,9 @@ public class BackendSelectionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string Project(string outputType)
+    private string Project(string outputType, string items = "")
     {
-        string path = Path.Combine(_dir, $"App{outputType}.csproj");
+        string path = Path.Combine(_dir, $"App{outputType}{items.Length}.csproj");
         File.WriteAllText(path, $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <Import Project="{Repo.PathOf("build/TorchSpecs.props")}" />
@@ -26,6 +26,7 @@ public class BackendSelectionTests : IDisposable
                 <OutputType>{outputType}</OutputType>
                 <TargetFramework>net10.0</TargetFramework>
               </PropertyGroup>
+              <ItemGroup>{items}</ItemGroup>
               <Import Project="{Repo.PathOf("build/TorchSpecs.targets")}" />
             </Project>
             """);
@@ -33,14 +34,14 @@ public class BackendSelectionTests : IDisposable
     }
 
     /// <summary>The PackageReference items (id and version) besides the project's own, by evaluation only.</summary>
-    private (IReadOnlyList<(string Id, string Version)> References, string Os, string Architecture) Evaluate(string properties, string outputType = "Exe")
+    private (IReadOnlyList<(string Id, string Version)> References, string Os, string Architecture) Evaluate(string properties, string outputType = "Exe", string items = "")
     {
-        var result = Shell.Run($"dotnet msbuild {Shell.Quote(Project(outputType))} -getItem:PackageReference -getProperty:TorchSpecsOs -getProperty:TorchSpecsArchitecture {properties}",
+        var result = Shell.Run($"dotnet msbuild {Shell.Quote(Project(outputType, items))} -getItem:PackageReference -getProperty:TorchSpecsOs -getProperty:TorchSpecsArchitecture {properties}",
             _dir, new Dictionary<string, string>());
         Assert.True(result.ExitCode == 0, result.ToString());
         using var json = JsonDocument.Parse(result.Output[result.Output.IndexOf('{')..]);
-        var references = json.RootElement.GetProperty("Items").TryGetProperty("PackageReference", out var items)
-            ? items.EnumerateArray().Select(i => (i.GetProperty("Identity").GetString()!, i.GetProperty("Version").GetString()!)).ToList()
+        var references = json.RootElement.GetProperty("Items").TryGetProperty("PackageReference", out var found)
+            ? found.EnumerateArray().Select(i => (i.GetProperty("Identity").GetString()!, i.GetProperty("Version").GetString()!)).ToList()
             : new List<(string, string)>();
         var props = json.RootElement.GetProperty("Properties");
         return (references, props.GetProperty("TorchSpecsOs").GetString()!, props.GetProperty("TorchSpecsArchitecture").GetString()!);
@@ -91,6 +92,14 @@ public class BackendSelectionTests : IDisposable
         Assert.Empty(Evaluate("-p:TorchSpecsOs=linux -p:TorchSpecsArchitecture=x64", outputType: "Library").References);
         Assert.Equal(new[] { ("libtorch-cpu-linux-x64", "2.10.0") },
             Evaluate("-p:TorchSpecsOs=linux -p:TorchSpecsArchitecture=x64 -p:TorchSpecsReferenceBackend=true", outputType: "Library").References);
+    }
+
+    [Fact]
+    public void AProjectThatReferencesTheBackendItselfKeepsItsOwnReference()
+    {
+        var (references, _, _) = Evaluate("-p:TorchSpecsOs=linux -p:TorchSpecsArchitecture=x64",
+            items: "<PackageReference Include=\"libtorch-cpu-linux-x64\" Version=\"2.10.0\" />");
+        Assert.Equal(new[] { ("libtorch-cpu-linux-x64", "2.10.0") }, references);
     }
 
     [Theory]
