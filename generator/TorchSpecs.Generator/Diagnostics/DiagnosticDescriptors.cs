@@ -58,7 +58,7 @@ internal static class DiagnosticDescriptors
         "The base model has errors", "Base model '{0}' has errors (in {1}); fix them there first", Spec);
 
     public static readonly DiagnosticDescriptor RuntimeNotReferenced = Make("TS0017",
-        "TorchSpecs.Runtime is not referenced", "The project references the TorchSpecs generator but not TorchSpecs.Runtime, which generated models need (type '" + "TorchSpecs.ModelInfo" + "' not found), so no model is generated: reference the TorchSpecs package (it brings TorchSpecs.Runtime) instead of the generator alone, or add a reference to TorchSpecs.Runtime", Project);
+        "TorchSpecs.Runtime is not referenced", "The project references the TorchSpecs generator but not TorchSpecs.Runtime, which generated models need (type 'TorchSpecs.ModelInfo' not found), so no model is generated: reference the TorchSpecs package (it brings TorchSpecs.Runtime) instead of the generator alone, or add a reference to TorchSpecs.Runtime", Project);
 
     public static readonly DiagnosticDescriptor OutputMismatch = Make("TS0101",
         "Documented output differs from the inferred shape", "{0} output is {1} but the table says {2}: {3}{4}", Shape);
