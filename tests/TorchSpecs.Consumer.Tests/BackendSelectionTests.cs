@@ -34,6 +34,7 @@ public sealed class BackendSelection : IDisposable
         new("none", "TorchSpecsBackend=none;TorchSpecsOs=linux;TorchSpecsArchitecture=x64"),
         new("library", "TorchSpecsOs=linux;TorchSpecsArchitecture=x64", OutputType: "Library"),
         new("library-opted-in", "TorchSpecsOs=linux;TorchSpecsArchitecture=x64;TorchSpecsReferenceBackend=true", OutputType: "Library"),
+        new("central-package-management", "TorchSpecsOs=linux;TorchSpecsArchitecture=x64;ManagePackageVersionsCentrally=true"),
         new("own-reference", "TorchSpecsOs=linux;TorchSpecsArchitecture=x64",
             Items: "<PackageReference Include=\"libtorch-cpu-linux-x64\" Version=\"2.10.0\" />"),
     };
@@ -64,7 +65,9 @@ public sealed class BackendSelection : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         using var json = JsonDocument.Parse(result.Output[result.Output.IndexOf('{')..]);
         var reported = json.RootElement.GetProperty("Items").GetProperty("Reported").EnumerateArray()
-            .Select(i => (Case: i.GetProperty("Case").GetString()!, Id: i.GetProperty("Identity").GetString()!, Version: i.GetProperty("Version").GetString()!,
+            .Select(i => (Case: i.GetProperty("Case").GetString()!, Id: i.GetProperty("Identity").GetString()!,
+                          Version: i.TryGetProperty("Version", out var v) && v.GetString() is { Length: > 0 } version ? version
+                              : i.TryGetProperty("VersionOverride", out var o) ? "override " + o.GetString() : "",
                           Os: i.GetProperty("Os").GetString()!, Architecture: i.GetProperty("Architecture").GetString()!))
             .ToList();
         Results = Cases.ToDictionary(c => c.Name, c =>
@@ -145,6 +148,10 @@ public class BackendSelectionTests(BackendSelection selection) : IClassFixture<B
         Assert.Empty(Of("library").References);
         Assert.Equal(new[] { ("libtorch-cpu-linux-x64", "2.10.0") }, Of("library-opted-in").References);
     }
+
+    [Fact]
+    public void WithCentralPackageManagementTheVersionIsAnOverride() =>
+        Assert.Equal(new[] { ("libtorch-cpu-linux-x64", "override 2.10.0") }, Of("central-package-management").References);
 
     [Fact]
     public void AProjectThatReferencesTheBackendItselfKeepsItsOwnReferenceOnly() =>
