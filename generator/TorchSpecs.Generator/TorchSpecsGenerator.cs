@@ -48,11 +48,12 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
             .Select((provider, _) => GeneratorOptions.From(provider.GlobalOptions))
             .WithTrackingName(TrackingNames.Options);
 
+        // Without TorchSpecs.Runtime: one TS0301, and no spec reaches the pipeline (no model code, no catalog).
+        var runtime = RuntimeReference.Register(context);
+
         // The spec filter needs the options, but reading must not: projecting back to the file
         // (the same AdditionalText object, so an Unchanged value) before Parse keeps every spec's
         // Parse step Cached when only the options change (an .editorconfig or build-property edit).
-        // Without TorchSpecs.Runtime: one TS0301, and no spec reaches the pipeline (no model code, no catalog).
-        var runtime = RuntimeReference.Register(context);
         var files = context.AdditionalTextsProvider.WhenReferenced(runtime)
             .Combine(context.AnalyzerConfigOptionsProvider)
             .Where(static pair => IsSpec(pair.Right.GetOptions(pair.Left)))

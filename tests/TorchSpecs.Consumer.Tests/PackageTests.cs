@@ -43,8 +43,30 @@ public class PackageTests
     public void TheReadmeDocumentsThePackCommandThatTheTestsRun()
     {
         Assert.Contains("dotnet pack Generated.sln -c Release -o artifacts/packages", Repo.Read("README.md"));
-        Assert.Contains("<PackageReference Include=\"TorchSpecs\"", Repo.Read("README.md"));
-        Assert.Contains("<PackageReference Include=\"TorchSpecs.Training\"", Repo.Read("README.md"));
+        Assert.Contains($"<PackageReference Include=\"TorchSpecs\" Version=\"{V}\" />", Repo.Read("README.md"));
+        Assert.Contains($"<PackageReference Include=\"TorchSpecs.Training\" Version=\"{V}\" />", Repo.Read("README.md"));
+    }
+
+    [Fact]
+    public void EveryDocumentedPackageReferenceHasThisVersion()
+    {
+        var files = new[] { "README.md", "build/package-readme.md" }
+            .Concat(Directory.EnumerateFiles(Repo.PathOf("docs"), "*.md").Select(f => "docs/" + Path.GetFileName(f)));
+        int seen = 0;
+        foreach (string file in files)
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(Repo.Read(file), "Include=\"(TorchSpecs[.A-Za-z]*)\" Version=\"([^\"]+)\""))
+            {
+                Assert.True(m.Groups[2].Value == V, $"{file}: {m.Groups[1].Value} {m.Groups[2].Value}, but the version is {V}");
+                seen++;
+            }
+        Assert.True(seen >= 4, $"only {seen} documented package references");
+    }
+
+    [Fact]
+    public void ThePackageReadmeShowsTheSpecOfGettingStarted()
+    {
+        var spec = Markdown.Blocks(Repo.Read("build/package-readme.md")).Single(b => b.Language == "yaml");
+        Assert.Equal(GettingStarted.File("TinyApp/specs/tiny-net.yaml").Text, spec.Text);
     }
 
     [Fact]

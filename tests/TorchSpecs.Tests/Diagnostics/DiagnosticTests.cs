@@ -560,6 +560,8 @@ public partial class DiagnosticTests
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
         Assert.Equal(Location.None, diagnostic.Location);
         Assert.Contains("not TorchSpecs.Runtime", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        // The message docs/diagnostics.md shows (the build prints it without a file).
+        Assert.Equal("error TS0301: " + diagnostic.GetMessage(CultureInfo.InvariantCulture) + "\n", DocsTests.Sections().Single(s => s.Id == "TS0301").Message!.Text);
         Assert.Empty(run.HintNames);
         Assert.Empty(run.CompilationDiagnostics);
 
