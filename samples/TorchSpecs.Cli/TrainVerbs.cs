@@ -172,10 +172,11 @@ internal static class TrainVerbs
         var data = new Option<string?>("--data") { Description = "The data set's folder." };
         var output = new Option<string?>("--out") { Description = "Folder for the report and pictures (default: the checkpoint's folder)." };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Image folders: leave out files that cannot be decoded (listed in the report) instead of stopping." };
+        var tta = new Option<bool?>("--tta") { Description = "Average each image's logits with its mirror image's (default: as the checkpoint's run validated)." };
         var device = DeviceOption.Create();
         var command = new Command("evaluate", "Evaluates a checkpoint on a test set: accuracy, per-class report, confusion matrix (text and PNG), training curves (PNG).")
         {
-            model, checkpoint, dataset, data, output, skipCorrupt, device,
+            model, checkpoint, dataset, data, output, skipCorrupt, tta, device,
         };
         command.SetAction(result => Guard(() =>
         {
@@ -188,12 +189,13 @@ internal static class TrainVerbs
             using var splits = DataSets.Load(name, result.GetValue(data), folder: new ImageFolderOptions { SkipCorrupt = result.GetValue(skipCorrupt) });
             if (splits.Test is null) throw new BadInputException($"{name}: no test set found (an image folder needs a test/ subfolder)");
             string outDir = result.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
-            return EvaluateCheckpoint(info, path, splits.Test, outDir, target);
+            return EvaluateCheckpoint(info, path, splits.Test, outDir, target, testTimeFlip: result.GetValue(tta));
         }));
         return command;
     }
 
-    private static int EvaluateCheckpoint(ModelInfo info, string checkpoint, ImageDataSet test, string outDir, torch.Device device, IReadOnlyList<EpochRecord>? history = null)
+    private static int EvaluateCheckpoint(ModelInfo info, string checkpoint, ImageDataSet test, string outDir, torch.Device device,
+        IReadOnlyList<EpochRecord>? history = null, bool? testTimeFlip = null)
     {
         using var model = info.Create();
         var meta = Checkpoint.Load(checkpoint, info, model);
@@ -204,10 +206,11 @@ internal static class TrainVerbs
         var transform = new BatchTransform(info.Input, meta.Options.Fit, normalization);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var evaluation = Evaluation.Run(model, info.Name, test, transform, outDir, history ?? LongestHistory(checkpoint, meta),
-            testTimeFlip: meta.Options.TestTimeFlip, device: device);
+            testTimeFlip: testTimeFlip ?? meta.Options.TestTimeFlip, device: device);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"evaluated {checkpoint} (epoch {meta.Epoch}) on {test.Count} {test.Name} images in {clock.Elapsed.TotalSeconds:F1} s"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {evaluation.Accuracy:F4}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {evaluation.Accuracy:F4}") +
+            (testTimeFlip ?? meta.Options.TestTimeFlip ? " (each image averaged with its mirror image)" : ""));
         Console.WriteLine($"report: {evaluation.ReportFile}");
         Console.WriteLine($"confusion matrix: {evaluation.ConfusionImage} (text: {evaluation.ConfusionTextFile})");
         if (evaluation.CurvesImage is not null) Console.WriteLine($"training curves: {evaluation.CurvesImage}");
