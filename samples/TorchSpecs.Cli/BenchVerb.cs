@@ -261,12 +261,7 @@ internal static class ModelBench
         return result;
     }
 
-    public static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        int n = sorted.Length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
+    public static double Median(IReadOnlyList<double> values) => TorchSpecs.Metrics.Statistics.Median(values);
 
     private static string Machine()
     {
