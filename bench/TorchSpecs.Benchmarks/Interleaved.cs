@@ -78,14 +78,9 @@ internal static class Interleaved
         return (wall, (process.TotalProcessorTime - cpu).TotalMilliseconds / count);
     }
 
-    private static double Median(List<double> values) => Quantile(values.OrderBy(v => v).ToList(), 0.5);
+    private static double Median(List<double> values) => TorchSpecs.Metrics.Statistics.Median(values);
 
-    private static double Quantile(List<double> sorted, double q)
-    {
-        double position = q * (sorted.Count - 1);
-        int low = (int)Math.Floor(position), high = (int)Math.Ceiling(position);
-        return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
-    }
+    private static double Quantile(List<double> values, double q) => TorchSpecs.Metrics.Statistics.Quantile(values, q);
 
     private static string LoadAverage()
     {

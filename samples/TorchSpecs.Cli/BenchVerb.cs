@@ -31,9 +31,13 @@ internal static class BenchVerb
         var json = new Option<bool>("--json") { Description = "Print machine-readable results (JSON) instead of the table." };
         var comparePyTorch = new Option<bool>("--compare-pytorch") { Description = "Also run bench/pytorch_bench.py on the same spec, batch and threads, and print the ratio." };
         var python = new Option<string>("--python") { Description = "The Python with PyTorch for --compare-pytorch.", DefaultValueFactory = _ => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3" };
+        var dataset = new Option<string?>("--dataset") { Description = "With the train mode: also time the real training loop (background batch worker, real data) on this data set: fashion-mnist, mnist, cifar10 or folder." };
+        var data = new Option<string?>("--data") { Description = "With --dataset: the data set's folder." };
+        var cache = new Option<bool>("--cache") { Description = "With --dataset folder: keep decoded images in memory after the warm-up epoch." };
+        var device = DeviceOption.Create();
         var command = new Command("bench", "Images/s, GFLOP/s and share of the measured matmul peak of a generated model, forward and forward+backward.")
         {
-            model, batch, threads, warmup, runs, iterations, modes, channelsLast, json, comparePyTorch, python,
+            model, batch, threads, warmup, runs, iterations, modes, channelsLast, json, comparePyTorch, python, dataset, data, cache, device,
         };
         command.SetAction(result => Verbs.WithModel(models, result.GetValue(model)!, info =>
         {
@@ -47,15 +51,33 @@ internal static class BenchVerb
                 return 2;
             }
 
+            torch.Device target;
+            try { target = DeviceOption.Parse(result, device); }
+            catch (DeviceSelectionException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+            if (result.GetValue(dataset) is not null && !selected.Contains("train"))
+            {
+                Console.Error.WriteLine("bench: --dataset times the training loop: add train to --modes.");
+                return 2;
+            }
+
             // Progress goes to stderr, so that --json leaves stdout to the results.
-            var report = ModelBench.Run(info, options, Console.Error);
+            var report = ModelBench.Run(info, options, Console.Error, target);
             if (result.GetValue(comparePyTorch))
                 report = report with { PyTorch = PyTorchComparison.Run(info, options, result.GetValue(python)!, report, Console.Error) };
+            if (result.GetValue(dataset) is { } name)
+            {
+                try { report = report with { Loop = TrainingLoopBench.Run(info, options, name, result.GetValue(data), result.GetValue(cache), target, Console.Error) }; }
+                catch (Exception e) when (e is TorchSpecs.Data.DataNotFoundException or TorchSpecs.Data.DataFormatException or ArgumentException)
+                {
+                    Console.Error.WriteLine($"error: {e.Message}");
+                    return 2;
+                }
+            }
 
             if (result.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(report, BenchJson.Options));
             else
-                Console.Write(BenchTable.Format(report));
+                Console.Write(BenchTable.Format(report) + (report.Loop is { } loop ? TrainingLoopBench.Format(loop) : ""));
             return 0;
         }));
         return command;
@@ -83,7 +105,8 @@ internal sealed record PyTorchMode(string Mode, double[] ImagesPerSecondRuns, do
 
 internal sealed record BenchReport(
     string Model, string SpecFile, int Batch, int Threads, int Warmup, int Runs, int Iterations, bool ChannelsLast, string Malloc,
-    string Machine, string Torch, long MultiplyAddsForward, long MultiplyAddsBackward, PeakResult Peak, ModeResult[] Modes, PyTorchResult? PyTorch = null);
+    string Machine, string Torch, long MultiplyAddsForward, long MultiplyAddsBackward, PeakResult Peak, ModeResult[] Modes, PyTorchResult? PyTorch = null,
+    TrainingLoopResult? Loop = null, string Device = "cpu");
 
 internal static class BenchJson
 {
@@ -100,8 +123,9 @@ internal static class ModelBench
 {
     public const int PeakSize = 2048;
 
-    public static BenchReport Run(ModelInfo info, BenchOptions o, TextWriter? progress)
+    public static BenchReport Run(ModelInfo info, BenchOptions o, TextWriter? progress, Device? device = null)
     {
+        device ??= torch.CPU;
         // The program applies the malloc tuning at start-up (TORCHSPECS_MALLOC_TUNING=0 turns it off).
         MallocTuning.Apply();
         string malloc = MallocTuning.Status ?? "glibc malloc left as it is";
@@ -110,14 +134,14 @@ internal static class ModelBench
 
         long macsForward = info.MultiplyAdds;
         long macsBackward = BackwardMultiplyAdds(info);
-        using var model = info.Create();
+        using var model = info.Create(device);
         var shape = info.Input.ToTorch(o.Batch);
         long classes = info.Classes;
 
         using var a = torch.randn(PeakSize, PeakSize);
         using var b = torch.randn(PeakSize, PeakSize);
-        using var input = Layout(torch.randn(shape), o.ChannelsLast);
-        using var loader = new SyntheticLoader(shape, classes, o.ChannelsLast);
+        using var input = Layout(torch.randn(shape, device: device), o.ChannelsLast);
+        using var loader = new SyntheticLoader(shape, classes, o.ChannelsLast, device);
         using var optimizer = torch.optim.SGD(model.parameters(), learningRate: 1e-4, momentum: 0.9);
 
         progress?.WriteLine($"bench {info.Name}: batch {o.Batch}, {o.Threads} threads, {o.Runs} runs of {o.Iterations} batches after {o.Warmup} warm-up batches per mode ...");
@@ -156,7 +180,7 @@ internal static class ModelBench
         var p = peak.ToArray();
         return new BenchReport(info.Name, info.SpecFile, o.Batch, o.Threads, o.Warmup, o.Runs, o.Iterations, o.ChannelsLast, malloc,
             Machine(), $"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch {LibTorchVersion()}",
-            macsForward, macsBackward, new PeakResult(PeakSize, p, Median(p), p.Min(), p.Max()), modes);
+            macsForward, macsBackward, new PeakResult(PeakSize, p, Median(p), p.Min(), p.Max()), modes, Device: DeviceSelection.Describe(device));
     }
 
     private static string Describe(string mode) => mode switch
@@ -237,12 +261,7 @@ internal static class ModelBench
         return result;
     }
 
-    public static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        int n = sorted.Length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
+    public static double Median(IReadOnlyList<double> values) => TorchSpecs.Metrics.Statistics.Median(values);
 
     private static string Machine()
     {
@@ -276,9 +295,12 @@ internal sealed class SyntheticLoader : IDisposable
     private readonly Task _producer;
     private readonly bool _channelsLast;
 
-    public SyntheticLoader(long[] shape, long classes, bool channelsLast)
+    private readonly Device _device;
+
+    public SyntheticLoader(long[] shape, long classes, bool channelsLast, Device device)
     {
         _channelsLast = channelsLast;
+        _device = device;
         _images = Enumerable.Range(0, Stored).Select(_ => torch.randint(0, 256, shape, dtype: ScalarType.Byte)).ToArray();
         _labels = Enumerable.Range(0, Stored).Select(_ => torch.randint(0, classes, new[] { shape[0] }, dtype: ScalarType.Int64)).ToArray();
         _producer = Task.Factory.StartNew(Produce, TaskCreationOptions.LongRunning).Unwrap();
@@ -290,8 +312,8 @@ internal sealed class SyntheticLoader : IDisposable
         {
             for (long i = 0; !_stop.IsCancellationRequested; i++)
             {
-                var x = ModelBench.Layout(_images[i % Stored].to(ScalarType.Float32).div_(255).sub_(0.5).div_(0.25), _channelsLast);
-                var y = _labels[i % Stored].clone();
+                var x = ModelBench.Layout(TorchSpecs.Training.Batch.ToDevice(_images[i % Stored].to(ScalarType.Float32).div_(255).sub_(0.5).div_(0.25), _device), _channelsLast);
+                var y = _labels[i % Stored].to(_device, copy: true);
                 await _ready.Writer.WriteAsync((x, y), _stop.Token).ConfigureAwait(false);
             }
         }

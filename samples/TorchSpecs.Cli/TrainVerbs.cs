@@ -34,6 +34,7 @@ internal static class TrainVerbs
         var fit = new Option<string>("--fit") { Description = "Images of another size than the model's input: resize (bilinear) or pad (smaller ones, centred).", DefaultValueFactory = _ => "resize" };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the cross-entropy.", DefaultValueFactory = _ => 0 };
         var limit = new Option<int>("--limit") { Description = "Train on the first N images only (0: all); for quick trials.", DefaultValueFactory = _ => 0 };
+        var erase = new Option<double>("--erase") { Description = "Augment: random erasing, the probability per image of blanking a random rectangle (2-40% of the image; 0: off).", DefaultValueFactory = _ => 0 };
         var ema = new Option<double>("--ema") { Description = "Keep a moving average of the weights with this decay per step (e.g. 0.999; 0: off); validate, evaluate and keep as best the average.", DefaultValueFactory = _ => 0 };
         var tta = new Option<bool>("--tta") { Description = "Validate and evaluate on each image and its mirror image (flip test-time augmentation)." };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Image folders: leave out files that cannot be decoded (listed in the report) instead of stopping." };
@@ -48,7 +49,7 @@ internal static class TrainVerbs
         var command = new Command("train", "Trains a model on an image data set, saves a checkpoint every epoch, then evaluates it on the test set.")
         {
             model, dataset, data, epochs, batch, optimizer, lr, momentum, decay, schedule, stepSize, gamma, patience, early, validation,
-            seed, flip, crop, fit, smoothing, limit, ema, tta, skipCorrupt, cache, output, resume, from, changeOptions, noTest, threads, device,
+            seed, flip, crop, erase, fit, smoothing, limit, ema, tta, skipCorrupt, cache, output, resume, from, changeOptions, noTest, threads, device,
         };
         command.SetAction(result => Guard(() =>
         {
@@ -81,6 +82,7 @@ internal static class TrainVerbs
             if (Given(seed)) options = options with { Seed = result.GetValue(seed) };
             if (Given(flip)) options = options with { Augmentation = options.Augmentation with { HorizontalFlip = result.GetValue(flip) } };
             if (Given(crop)) options = options with { Augmentation = options.Augmentation with { CropPadding = result.GetValue(crop) } };
+            if (Given(erase)) options = options with { Augmentation = options.Augmentation with { Erasing = result.GetValue(erase) } };
             if (Given(fit)) options = options with { Fit = ParseEnum<FitMode>(result.GetValue(fit)!, "--fit") };
             if (Given(smoothing)) options = options with { LabelSmoothing = result.GetValue(smoothing) };
             if (Given(limit)) options = options with { Limit = result.GetValue(limit) };
@@ -156,6 +158,7 @@ internal static class TrainVerbs
         nameof(TrainOptions.Seed) => "--seed",
         nameof(Augmentation.HorizontalFlip) => "--flip",
         nameof(Augmentation.CropPadding) => "--crop-padding",
+        nameof(Augmentation.Erasing) => "--erase",
         nameof(TrainOptions.Fit) => "--fit",
         nameof(TrainOptions.LabelSmoothing) => "--label-smoothing",
         nameof(TrainOptions.Limit) => "--limit",
@@ -172,10 +175,11 @@ internal static class TrainVerbs
         var data = new Option<string?>("--data") { Description = "The data set's folder." };
         var output = new Option<string?>("--out") { Description = "Folder for the report and pictures (default: the checkpoint's folder)." };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Image folders: leave out files that cannot be decoded (listed in the report) instead of stopping." };
+        var tta = new Option<bool?>("--tta") { Description = "Average each image's logits with its mirror image's (default: as the checkpoint's run validated)." };
         var device = DeviceOption.Create();
         var command = new Command("evaluate", "Evaluates a checkpoint on a test set: accuracy, per-class report, confusion matrix (text and PNG), training curves (PNG).")
         {
-            model, checkpoint, dataset, data, output, skipCorrupt, device,
+            model, checkpoint, dataset, data, output, skipCorrupt, tta, device,
         };
         command.SetAction(result => Guard(() =>
         {
@@ -188,12 +192,13 @@ internal static class TrainVerbs
             using var splits = DataSets.Load(name, result.GetValue(data), folder: new ImageFolderOptions { SkipCorrupt = result.GetValue(skipCorrupt) });
             if (splits.Test is null) throw new BadInputException($"{name}: no test set found (an image folder needs a test/ subfolder)");
             string outDir = result.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
-            return EvaluateCheckpoint(info, path, splits.Test, outDir, target);
+            return EvaluateCheckpoint(info, path, splits.Test, outDir, target, testTimeFlip: result.GetValue(tta));
         }));
         return command;
     }
 
-    private static int EvaluateCheckpoint(ModelInfo info, string checkpoint, ImageDataSet test, string outDir, torch.Device device, IReadOnlyList<EpochRecord>? history = null)
+    private static int EvaluateCheckpoint(ModelInfo info, string checkpoint, ImageDataSet test, string outDir, torch.Device device,
+        IReadOnlyList<EpochRecord>? history = null, bool? testTimeFlip = null)
     {
         using var model = info.Create();
         var meta = Checkpoint.Load(checkpoint, info, model);
@@ -204,10 +209,11 @@ internal static class TrainVerbs
         var transform = new BatchTransform(info.Input, meta.Options.Fit, normalization);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var evaluation = Evaluation.Run(model, info.Name, test, transform, outDir, history ?? LongestHistory(checkpoint, meta),
-            testTimeFlip: meta.Options.TestTimeFlip, device: device);
+            testTimeFlip: testTimeFlip ?? meta.Options.TestTimeFlip, device: device);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"evaluated {checkpoint} (epoch {meta.Epoch}) on {test.Count} {test.Name} images in {clock.Elapsed.TotalSeconds:F1} s"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {evaluation.Accuracy:F4}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {evaluation.Accuracy:F4}") +
+            (testTimeFlip ?? meta.Options.TestTimeFlip ? " (each image averaged with its mirror image)" : ""));
         Console.WriteLine($"report: {evaluation.ReportFile}");
         Console.WriteLine($"confusion matrix: {evaluation.ConfusionImage} (text: {evaluation.ConfusionTextFile})");
         if (evaluation.CurvesImage is not null) Console.WriteLine($"training curves: {evaluation.CurvesImage}");

@@ -33,11 +33,12 @@ internal static class TrainingProgress
         string.Create(CultureInfo.InvariantCulture,
             $"epoch {r.Epoch}: loss {r.TrainLoss:F4} acc {r.TrainAccuracy:F4}") +
         (r.ValidationAccuracy is { } va ? string.Create(CultureInfo.InvariantCulture, $" | val loss {r.ValidationLoss:F4} val acc {va:F4}") : "") +
-        string.Create(CultureInfo.InvariantCulture, $" | lr {r.LearningRate:G3} | {r.ImagesPerSecond:F0} images/s | {r.Seconds:F1} s") +
+        string.Create(CultureInfo.InvariantCulture, $" | lr {r.LearningRate:G3} | {r.ImagesPerSecond:F0} images/s | {r.Seconds:F1} s | data wait {100 * r.DataWaitSeconds / Math.Max(r.Seconds, 1e-9):F1}%") +
         (improved ? " *" : "");
 
     private static string Plan(TrainingPlan p) =>
-        $"training {p.Model}: epochs {p.StartEpoch + 1}..{p.Epochs}, {p.TrainImages} training images, {p.ValidationImages} validation images, {p.StepsPerEpoch} steps per epoch; writing to {p.OutputDirectory}";
+        string.Create(CultureInfo.InvariantCulture,
+            $"training {p.Model} on {p.Device}: epochs {p.StartEpoch + 1}..{p.Epochs}, {p.TrainImages} training images, {p.ValidationImages} validation images, {p.StepsPerEpoch} steps per epoch; writing to {p.OutputDirectory ?? "nothing (no checkpoints)"}");
 
     private sealed class PlainObserver : ITrainingObserver
     {

@@ -17,10 +17,14 @@ public enum FitMode
 /// <summary>Random augmentation of training batches, done on the whole batch tensor.</summary>
 /// <param name="HorizontalFlip">Flip each image left-right with probability 1/2.</param>
 /// <param name="CropPadding">Zero-pad by this many pixels and crop back at a random offset per image; 0 is off.</param>
-public sealed record Augmentation(bool HorizontalFlip = false, int CropPadding = 0)
+/// <param name="Erasing">
+/// Random erasing (Zhong et al. 2017): with this probability per image, a rectangle of 2% to 40%
+/// of the image, aspect ratio 0.3 to 3.3, is set to 0 after normalization (the mean); 0 is off.
+/// </param>
+public sealed record Augmentation(bool HorizontalFlip = false, int CropPadding = 0, double Erasing = 0)
 {
     public static Augmentation None { get; } = new();
-    public bool Any => HorizontalFlip || CropPadding > 0;
+    public bool Any => HorizontalFlip || CropPadding > 0 || Erasing > 0;
 }
 
 /// <summary>Per-channel normalization (x - mean) / std, in the model's channels. Equal when the values are.</summary>
@@ -72,7 +76,9 @@ public sealed class BatchTransform
         if (augmentation is { Any: true }) x = Augment(x, augmentation, generator);
         using var mean = torch.tensor(Normalization.Mean).reshape(1, -1, 1, 1);
         using var std = torch.tensor(Normalization.Std).reshape(1, -1, 1, 1);
-        return x.sub(mean).div_(std).MoveToOuterDisposeScope();
+        x = x.sub(mean).div_(std);
+        if (augmentation is { Erasing: > 0 }) x = Erase(x, augmentation.Erasing, generator);
+        return x.MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -125,6 +131,26 @@ public sealed class BatchTransform
             return x.mul(weights).sum(1, keepdim: true);
         }
         throw new ArgumentException($"{data.Name} has {have} channels; the model takes {want}");
+    }
+
+    /// <summary>Random erasing of a whole normalized batch: one rectangle per chosen image set to 0.</summary>
+    internal static Tensor Erase(Tensor x, double probability, Generator? generator = null)
+    {
+        long b = x.shape[0], h = x.shape[2], w = x.shape[3];
+        var chosen = torch.rand(b, generator: generator).lt(probability);
+        var area = torch.rand(b, generator: generator).mul(0.38).add(0.02).mul(h * w);
+        var logRatio = torch.rand(b, generator: generator).mul(Math.Log(3.3) - Math.Log(0.3)).add(Math.Log(0.3));
+        var ratio = logRatio.exp();
+        var eh = area.mul(ratio).sqrt().round().clamp(1, h);
+        var ew = area.div(ratio).sqrt().round().clamp(1, w);
+        var top = torch.rand(b, generator: generator).mul(eh.neg().add(h + 1)).floor();
+        var left = torch.rand(b, generator: generator).mul(ew.neg().add(w + 1)).floor();
+        var rows = torch.arange(h, dtype: ScalarType.Float32).reshape(1, h, 1);
+        var cols = torch.arange(w, dtype: ScalarType.Float32).reshape(1, 1, w);
+        var inRows = rows.ge(top.reshape(b, 1, 1)).logical_and(rows.lt(top.add(eh).reshape(b, 1, 1)));
+        var inCols = cols.ge(left.reshape(b, 1, 1)).logical_and(cols.lt(left.add(ew).reshape(b, 1, 1)));
+        var mask = inRows.logical_and(inCols).logical_and(chosen.reshape(b, 1, 1)).unsqueeze(1);   // [B, 1, H, W]
+        return x.masked_fill(mask, 0);
     }
 
     /// <summary>Random horizontal flips and padded random crops for a whole batch.</summary>

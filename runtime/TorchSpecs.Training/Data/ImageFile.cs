@@ -29,11 +29,13 @@ public static class ImageFile
     /// Decodes the whole file to interleaved RGB bytes (height x width x 3), resized bilinearly to
     /// <paramref name="width"/>x<paramref name="height"/> when they are given and differ.
     /// Throws <see cref="DataFormatException"/> naming the file for anything not read whole.
+    /// <paramref name="walkJpegScans"/> also walks a JPEG's scans (<see cref="JpegStructure"/>);
+    /// files already checked that way when their set was made skip it.
     /// </summary>
-    public static byte[] DecodeRgb(string file, out int width, out int height, int targetWidth = 0, int targetHeight = 0)
+    public static byte[] DecodeRgb(string file, out int width, out int height, int targetWidth = 0, int targetHeight = 0, bool walkJpegScans = true)
     {
         byte[] bytes = Read(file);
-        if (bytes is [0xFF, 0xD8, ..] && JpegStructure.Check(bytes) is { } problem)
+        if (walkJpegScans && bytes is [0xFF, 0xD8, ..] && JpegStructure.Check(bytes) is { } problem)
             throw new DataFormatException($"{file}: corrupt JPEG: {problem}");
         using var codec = Open(file, bytes);
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);

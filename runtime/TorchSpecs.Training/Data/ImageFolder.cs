@@ -125,7 +125,8 @@ public sealed class ImageFolder : ImageDataSet
             int index = checked((int)picks[i]);
             if (!_cache.TryGetValue((index, height, width), out var rgb))
             {
-                rgb = ImageFile.DecodeRgb(_files[index], out _, out _, (int)width, (int)height);
+                // The scans were walked when the set was made; the decoder's own checks still run.
+                rgb = ImageFile.DecodeRgb(_files[index], out _, out _, (int)width, (int)height, walkJpegScans: false);
                 if (_options.Cache) _cache[(index, height, width)] = rgb;
             }
             rgb.AsSpan().CopyTo(pixels.AsSpan(checked((int)(i * plane))));

@@ -11,6 +11,9 @@ public readonly record struct Batch(Tensor Images, Tensor Labels) : IDisposable
 {
     public long Size => Labels.shape[0];
 
+    /// <summary><paramref name="t"/> on <paramref name="device"/>: itself when it is there already, else a copy (and <paramref name="t"/> is disposed).</summary>
+    public static Tensor ToDevice(Tensor t, Device device) => ImageBatches.ToDevice(t, device);
+
     public void Dispose()
     {
         Images.Dispose();

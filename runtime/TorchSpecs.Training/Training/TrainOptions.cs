@@ -75,6 +75,7 @@ public sealed record TrainOptions
         if (EarlyStoppingPatience < 0) return new(nameof(EarlyStoppingPatience), "must not be negative");
         if (LabelSmoothing < 0 || LabelSmoothing >= 1) return new(nameof(LabelSmoothing), "must be in [0, 1)");
         if (Augmentation.CropPadding < 0) return new(nameof(Augmentation.CropPadding), "must not be negative");
+        if (Augmentation.Erasing < 0 || Augmentation.Erasing > 1) return new(nameof(Augmentation.Erasing), "must be in [0, 1]");
         if (Limit < 0) return new(nameof(Limit), "must not be negative");
         if (EmaDecay < 0 || EmaDecay >= 1) return new(nameof(EmaDecay), "must be in [0, 1) (0 is off)");
         if (Schedule == ScheduleKind.Plateau && ValidationFraction == 0) return new(nameof(Schedule), "plateau needs a validation split (ValidationFraction > 0)");
@@ -108,6 +109,7 @@ public sealed record TrainOptions
         Compare(nameof(Fit), Fit, other.Fit);
         Compare(nameof(Augmentation.HorizontalFlip), Augmentation.HorizontalFlip, other.Augmentation.HorizontalFlip);
         Compare(nameof(Augmentation.CropPadding), Augmentation.CropPadding, other.Augmentation.CropPadding);
+        Compare(nameof(Augmentation.Erasing), Augmentation.Erasing, other.Augmentation.Erasing);
         Compare(nameof(Limit), Limit, other.Limit);
         Compare(nameof(EmaDecay), EmaDecay, other.EmaDecay);
         Compare(nameof(TestTimeFlip), TestTimeFlip, other.TestTimeFlip);

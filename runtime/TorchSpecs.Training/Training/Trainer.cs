@@ -121,6 +121,12 @@ public sealed class Trainer
     /// <summary>Where checkpoints and the log go; null writes no files.</summary>
     public CheckpointPolicy? Checkpoints { get; init; }
 
+    /// <summary>
+    /// The input normalization to use (for instance the pretrained model's when fine-tuning);
+    /// by default it is measured on (up to 10,000 images of) the training split.
+    /// </summary>
+    public Normalization? Normalization { get; init; }
+
     /// <summary>Batches prepared ahead of the step (memory: this many batches).</summary>
     public int PrefetchBatches { get; init; } = 2;
 
@@ -196,7 +202,7 @@ public sealed class Trainer
 
         var input = Spec?.Input ?? Input ?? (fit.ImageSize is { } size ? new TensorShape(size.Height, size.Width, fit.Channels)
             : throw new ArgumentException($"{fit.Name}: images have different sizes; give the trainer a Spec or an Input size"));
-        var normalization = resumed?.Normalization ?? BatchTransform.Measure(fit, input, options.Fit);
+        var normalization = resumed?.Normalization ?? Normalization ?? BatchTransform.Measure(fit, input, options.Fit);
         var transform = new BatchTransform(input, options.Fit, normalization);
         long fitCount = options.Limit > 0 ? Math.Min(options.Limit, fit.Count) : fit.Count;
 

@@ -89,4 +89,30 @@ public class BatchTransformTests
         }
         Assert.True(offsets.Count > 5, $"only {offsets.Count} distinct offsets in 32 images");
     }
+
+    [Fact]
+    public void Random_erasing_blanks_one_rectangle_of_2_to_40_percent_in_the_chosen_images()
+    {
+        using var generator = new torch.Generator(5);
+        using var x0 = torch.ones(200, 2, 20, 20);
+        using var erased = BatchTransform.Erase(x0, 0.5, generator);
+        int blanked = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            using var zero = erased[i, 0].eq(0);
+            long area = zero.sum().item<long>();
+            if (area == 0) continue;
+            blanked++;
+            Assert.True(erased[i, 1].eq(0).eq(zero).all().item<bool>(), "every channel of the rectangle");
+            // A rectangle: its bounding box holds only zeros.
+            using var rows = zero.any(1).nonzero();
+            using var cols = zero.any(0).nonzero();
+            long h = rows.shape[0], w = cols.shape[0];
+            Assert.Equal(h * w, area);
+            Assert.InRange(area, 1, (long)(0.4 * 400 * 1.3) + 20);
+        }
+        Assert.InRange(blanked, 70, 130);
+        using var none = BatchTransform.Erase(x0, 0, generator);
+        Assert.True(none.allclose(x0));
+    }
 }

@@ -265,4 +265,29 @@ public class CheckpointSafetyTests
         Assert.Contains("truncated checkpoint", error);
         Assert.DoesNotContain("resuming", output);
     }
+
+    [Fact]
+    public void Cli_resume_with_a_changed_flag_names_it_and_takes_it_with_change_options()
+    {
+        using var dir = new TempDirectory();
+        string data = dir.File("data"), run = dir.File("run");
+        WriteBands(data, train: 32, test: 8);
+        string[] first = { "train", "FashionVgg", "--data", data, "--epochs", "1", "--batch-size", "16", "--validation", "0", "--lr", "0.05", "--no-test", "--out", run };
+        var (exit, output, error) = RunCli(first);
+        Assert.True(exit == 0, error + output);
+
+        (exit, output, error) = RunCli("train", "FashionVgg", "--data", data, "--epochs", "2", "--no-test", "--out", run, "--resume", "--lr", "0.01");
+        Assert.Equal(2, exit);
+        Assert.Contains("--lr 0.01 (checkpoint: 0.05)", error);
+        Assert.DoesNotContain("resuming", output);
+
+        (exit, output, error) = RunCli("train", "FashionVgg", "--data", data, "--epochs", "2", "--no-test", "--out", run, "--resume", "--lr", "0.01", "--change-options");
+        Assert.True(exit == 0, error + output);
+        Assert.Contains("changed: LearningRate 0.05 -> 0.01", output);
+        var meta = Checkpoint.ReadMeta(Path.Combine(run, CheckpointPolicy.LastFile));
+        Assert.Equal(2, meta.Epoch);
+        Assert.Equal(0.01, meta.Options.LearningRate);
+        Assert.Equal(new OptionChange("LearningRate", "0.05", "0.01", 1), Assert.Single(meta.OptionChanges));
+        Assert.Equal(16, meta.Options.BatchSize);   // not given on resume: the checkpoint's
+    }
 }
