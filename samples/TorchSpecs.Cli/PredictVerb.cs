@@ -76,7 +76,7 @@ internal static class PredictVerb
     }
 
     /// <summary>A module with its weights, and what a checkpoint says about its input and classes.</summary>
-    internal sealed record LoadedModel(nn.Module<Tensor, Tensor>? Module, IReadOnlyList<string>? Classes, Normalization? Normalization, FitMode? Fit);
+    internal sealed record LoadedModel(nn.Module<Tensor, Tensor>? Module, IReadOnlyList<string>? Classes, Normalization? Normalization, FitMode? Fit, string? DataSet = null);
 
     /// <summary>What `export --format onnx` recorded beside the graph: the model's name, class names, normalization, fit mode.</summary>
     private static LoadedModel FromMetadata(ModelInfo info, string path, IReadOnlyDictionary<string, string> meta)
@@ -124,7 +124,7 @@ internal static class PredictVerb
                 catch (WeightsMismatchException) { throw first; }
             }
             Normalization? normalization = content.Mean is { } mean && content.Std is { } std ? new Normalization(mean.ToArray(), std.ToArray()) : null;
-            return new LoadedModel(module, content.Classes, normalization, null);
+            return new LoadedModel(module, content.Classes, normalization, null, content.DataSet);
         }
         catch
         {
@@ -139,8 +139,10 @@ internal static class PredictVerb
         catch (ArgumentException) { return null; }
     }
 
-    private static bool IsCheckpoint(string path)
+    /// <summary>True for a TorchSpecs training checkpoint (TSCKPT magic); false for a weights file or a missing one.</summary>
+    internal static bool IsCheckpoint(string path)
     {
+        if (!File.Exists(path)) return false;
         using var stream = File.OpenRead(path);
         var head = new byte[6];
         return stream.ReadAtLeast(head, 6, throwOnEndOfStream: false) == 6 && head.AsSpan().SequenceEqual("TSCKPT"u8);
