@@ -130,7 +130,9 @@ def main():
 
     cuda = torch.cuda.is_available()
     backend = args.backend if args.backend != "auto" else ("nccl" if cuda else "gloo")
-    dist.init_process_group(backend)
+    owned = not dist.is_initialized()  # a launcher such as Ray's TorchTrainer may have made it
+    if owned:
+        dist.init_process_group(backend)
     rank, world = dist.get_rank(), dist.get_world_size()
     local_rank = int(os.environ.get("LOCAL_RANK", 0))
     device = torch.device("cuda", local_rank) if cuda and backend == "nccl" else torch.device("cpu")
@@ -198,7 +200,8 @@ def main():
         os.replace(temp, args.out)
         print(f"checkpoint: {args.out}", flush=True)
     dist.barrier()
-    dist.destroy_process_group()
+    if owned:
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
