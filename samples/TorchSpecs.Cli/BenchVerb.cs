@@ -57,7 +57,8 @@ internal static class BenchVerb
                 Console.WriteLine(JsonSerializer.Serialize(report, BenchJson.Options));
             else
                 Console.Write(BenchTable.Format(report));
-            if (result.GetValue(onnx)) Console.Write(OnnxBench.Run(info, options, report, Console.Error));
+            // With --json, stdout holds only the JSON document: the ONNX Runtime lines go to stderr.
+            if (result.GetValue(onnx)) (result.GetValue(json) ? Console.Error : Console.Out).Write(OnnxBench.Run(info, options, report, Console.Error));
             return 0;
         }));
         return command;

@@ -327,3 +327,60 @@ public sealed class NpyFileTests : IDisposable
         Assert.Contains("shape (4, 4) needs 64 bytes of data, the file has 56", error.Message);
     }
 }
+
+/// <summary>The convert verb and predict's --classes.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class ConvertVerbTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static readonly ModelInfo[] Models = { TinyAlexNet.Info, TinyVggBn.Info };
+
+    [Theory]
+    [InlineData("torch", "features.0.weight")]
+    [InlineData("model", "conv1.weight")]
+    public void ConvertWritesTheChosenNamesAndTheSameTensors(string names, string firstKey)
+    {
+        var (code, output, error) = CliRunner.Run(ConvertVerb.Create(Models), "TinyAlexNet", PythonTool.Fixture("tiny_alexnet.pth"), _dir.File("w.safetensors"), "--names", names);
+        Assert.True(code == 0, error);
+        Assert.Contains("16 tensors of TinyAlexNet, Safetensors format", output);
+        using var converted = WeightsFile.Read(_dir.File("w.safetensors"));
+        using var original = WeightsFile.Read(PythonTool.Fixture("tiny_alexnet.pth"));
+        Assert.Equal(firstKey, converted.Tensors[0].Key);
+        var byKey = original.Tensors.ToDictionary(t => t.Key, t => t.Value);
+        foreach (var (key, value) in converted.Tensors)
+        {
+            string torchKey = ModelWeights.TorchKey(key, TinyAlexNet.Info) ?? key;
+            Assert.True(value.equal(byKey[torchKey]).all().item<bool>(), key);
+        }
+    }
+
+    [Fact]
+    public void ConvertToTorchvisionNamesForAModelWithoutTorchNames()
+    {
+        var (code, _, error) = CliRunner.Run(ConvertVerb.Create(Models), "TinyVggBn", PythonTool.Fixture("tiny_vgg_bn.pth"), _dir.File("w.dat"), "--names", "model");
+        Assert.True(code == 0, error);
+        (code, _, error) = CliRunner.Run(ConvertVerb.Create(Models), "TinyVggBn", _dir.File("w.dat"), _dir.File("back.pth"), "--names", "torchvision");
+        Assert.True(code == 0, error);
+        using var back = WeightsFile.Read(_dir.File("back.pth"));
+        using var original = WeightsFile.Read(PythonTool.Fixture("tiny_vgg_bn.pth"));
+        Assert.Equal(original.Tensors.Select(t => t.Key), back.Tensors.Select(t => t.Key));
+    }
+
+    [Fact]
+    public void PredictTakesClassNamesFromAFile()
+    {
+        File.WriteAllLines(_dir.File("classes.txt"), Enumerable.Range(0, 10).Select(i => $"kind {i}"));
+        var (code, output, error) = CliRunner.Run(PredictVerb.Create(Models), "TinyAlexNet", "--weights", PythonTool.Fixture("tiny_alexnet.pth"),
+            "--input", PythonTool.Fixture("tiny_alexnet_input.npy"), "--classes", _dir.File("classes.txt"), "--top", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains("1. kind ", output);
+        File.WriteAllLines(_dir.File("classes.txt"), new[] { "a", "b" });
+        (code, _, error) = CliRunner.Run(PredictVerb.Create(Models), "TinyAlexNet", "--weights", PythonTool.Fixture("tiny_alexnet.pth"),
+            "--input", PythonTool.Fixture("tiny_alexnet_input.npy"), "--classes", _dir.File("classes.txt"));
+        Assert.Equal(2, code);
+        Assert.Contains("classes.txt: 2 class names, but the model gives 10 outputs", error);
+    }
+}
