@@ -384,3 +384,48 @@ public sealed class ConvertVerbTests : IDisposable
         Assert.Contains("classes.txt: 2 class names, but the model gives 10 outputs", error);
     }
 }
+
+/// <summary>A TorchSpecs training checkpoint (.ckpt) as predict's, export's and convert's input: its class names and normalization travel.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class TrainingCheckpointInteropTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void ACheckpointPredictsExportsAndConverts()
+    {
+        var models = new[] { TinyQuadrants.Info };
+        torch.manual_seed(4);
+        using var model = TinyQuadrants.Info.Create();
+        var meta = new TorchSpecs.Training.CheckpointMeta
+        {
+            Model = TinyQuadrants.Info.Name, Input = TinyQuadrants.Info.Input.ToString(), Epoch = 1, Options = new TorchSpecs.Training.TrainOptions(),
+            DataSet = "quadrants", Classes = new[] { "north", "east", "south", "west" }, Normalization = new TorchSpecs.Data.Normalization(new[] { 0.5f }, new[] { 0.25f }),
+            Schedule = new TorchSpecs.Training.ScheduleState(1, double.PositiveInfinity, 0), History = Array.Empty<TorchSpecs.Training.EpochRecord>(),
+        };
+        TorchSpecs.Training.Checkpoint.Save(_dir.File("m.ckpt"), meta, model, TorchSpecs.Training.Trainer.CreateOptimizer(model, new TorchSpecs.Training.TrainOptions()));
+        using (var x = torch.randn(2, 1, 8, 8)) NpyFile.Write(_dir.File("x.npy"), x);
+
+        var (code, output, error) = CliRunner.Run(PredictVerb.Create(models), "TinyQuadrants", "--weights", _dir.File("m.ckpt"), "--input", _dir.File("x.npy"), "--output", _dir.File("y.npy"), "--top", "4");
+        Assert.True(code == 0, error);
+        Assert.Contains("north", output);
+
+        (code, _, error) = CliRunner.Run(ExportVerb.Create(models), "TinyQuadrants", "--format", "onnx", "--weights", _dir.File("m.ckpt"), "--out", _dir.File("m.onnx"));
+        Assert.True(code == 0, error);
+        (code, output, error) = CliRunner.Run(PredictVerb.Create(models), "TinyQuadrants", "--onnx", _dir.File("m.onnx"), "--input", _dir.File("x.npy"), "--output", _dir.File("y_onnx.npy"), "--top", "4");
+        Assert.True(code == 0, error);
+        Assert.Contains("west", output);
+        using (var a = NpyFile.Read(_dir.File("y.npy")))
+        using (var b = NpyFile.Read(_dir.File("y_onnx.npy")))
+            PyTorchWeightsTests.AssertClose(a, b);
+
+        (code, _, error) = CliRunner.Run(ConvertVerb.Create(models), "TinyQuadrants", _dir.File("m.ckpt"), _dir.File("w.pth"));
+        Assert.True(code == 0, error);
+        using var other = TinyQuadrants.Info.Create();
+        other.LoadWeights(TinyQuadrants.Info, _dir.File("w.pth"));
+        foreach (var (key, value) in model.state_dict())
+            Assert.True(value.equal(other.state_dict()[key]).all().item<bool>(), key);
+    }
+}
