@@ -104,7 +104,7 @@ internal static class PredictVerb
     /// </summary>
     internal static LoadedModel LoadWeights(ModelInfo info, string path)
     {
-        if (!File.Exists(path)) throw new CliException($"{path}: weights file not found");
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new CliException($"{path}: weights file not found");
         var module = info.Create();
         try
         {

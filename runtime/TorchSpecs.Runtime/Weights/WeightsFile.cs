@@ -122,6 +122,8 @@ public static class WeightsFile
 
     private static FileStream OpenRead(string path)
     {
+        if (Directory.Exists(path))
+            throw new WeightsFormatException($"{path}: a folder, not a weights file; sharded checkpoints (a folder of shards and an index) are not read: merge them into one .pth or .safetensors file");
         try { return File.OpenRead(path); }
         catch (FileNotFoundException e) { throw new FileNotFoundException($"{path}: weights file not found", path, e); }
     }
@@ -192,6 +194,7 @@ public static class WeightsFile
             throw new WeightsFormatException($"{path}: not a PyTorch state-dict file that can be read ({e.Message.TrimEnd('.')}); expected the zip that torch.save(model.state_dict(), path) writes", e);
         }
 
+        if (root.Count == 0) throw new WeightsFormatException($"{path}: the pickle holds an empty dict: no tensors to load");
         IReadOnlyList<string>? classes = null;
         IReadOnlyList<float>? mean = null, std = null;
         string? dataSet = null;

@@ -429,3 +429,34 @@ public sealed class TrainingCheckpointInteropTests : IDisposable
             Assert.True(value.equal(other.state_dict()[key]).all().item<bool>(), key);
     }
 }
+
+/// <summary>Files that are not state dicts, made here with the library's own writers.</summary>
+public sealed class WeightsFileErrorTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void AnEmptyStateDictAndATruncatedZipAreNamedAsSuch()
+    {
+        WeightsFile.Write(_dir.File("empty.pth"), Array.Empty<(string, Tensor)>());
+        var error = Assert.Throws<WeightsFormatException>(() => WeightsFile.Read(_dir.File("empty.pth")));
+        Assert.Equal($"{_dir.File("empty.pth")}: the pickle holds an empty dict: no tensors to load", error.Message);
+
+        var bytes = File.ReadAllBytes(PythonTool.Fixture("tiny_alexnet.pth"));
+        File.WriteAllBytes(_dir.File("cut.pth"), bytes.AsSpan(0, bytes.Length / 2).ToArray());
+        error = Assert.Throws<WeightsFormatException>(() => WeightsFile.Read(_dir.File("cut.pth")));
+        Assert.StartsWith($"{_dir.File("cut.pth")}: not a PyTorch state-dict file that can be read (", error.Message);
+    }
+
+    [Fact]
+    public void ATrainingCheckpointGivenAsWeightsSaysWhatItIs()
+    {
+        File.WriteAllBytes(_dir.File("x.ckpt"), "TSCKPT01\0\0\0\0\0\0\0\0"u8.ToArray());
+        var error = Assert.Throws<WeightsFormatException>(() => WeightsFile.Read(_dir.File("x.ckpt")));
+        Assert.Contains("a TorchSpecs training checkpoint, not a weights file", error.Message);
+        error = Assert.Throws<WeightsFormatException>(() => WeightsFile.Read(_dir.Path));
+        Assert.Contains("a folder, not a weights file; sharded checkpoints", error.Message);
+    }
+}
