@@ -30,6 +30,7 @@ internal static class BenchVerb
         var channelsLast = new Option<bool>("--channels-last") { Description = "Feed the input in channels-last (NHWC) memory format." };
         var json = new Option<bool>("--json") { Description = "Print machine-readable results (JSON) instead of the table." };
         var comparePyTorch = new Option<bool>("--compare-pytorch") { Description = "Also run bench/pytorch_bench.py on the same spec, batch and threads, and print the ratio." };
+        var onnx = new Option<bool>("--onnx") { Description = "Also export the model to ONNX and time its forward pass in ONNX Runtime (printed after the table)." };
         var python = new Option<string>("--python") { Description = "The Python with PyTorch for --compare-pytorch.", DefaultValueFactory = _ => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3" };
         var dataset = new Option<string?>("--dataset") { Description = "With the train mode: also time the real training loop (background batch worker, real data) on this data set: fashion-mnist, mnist, cifar10 or folder." };
         var data = new Option<string?>("--data") { Description = "With --dataset: the data set's folder." };
@@ -37,7 +38,7 @@ internal static class BenchVerb
         var device = DeviceOption.Create();
         var command = new Command("bench", "Images/s, GFLOP/s and share of the measured matmul peak of a generated model, forward and forward+backward.")
         {
-            model, batch, threads, warmup, runs, iterations, modes, channelsLast, json, comparePyTorch, python, dataset, data, cache, device,
+            model, batch, threads, warmup, runs, iterations, modes, channelsLast, json, comparePyTorch, python, onnx, dataset, data, cache, device,
         };
         command.SetAction(result => Verbs.WithModel(models, result.GetValue(model)!, info =>
         {
@@ -78,6 +79,8 @@ internal static class BenchVerb
                 Console.WriteLine(JsonSerializer.Serialize(report, BenchJson.Options));
             else
                 Console.Write(BenchTable.Format(report) + (report.Loop is { } loop ? TrainingLoopBench.Format(loop) : ""));
+            // With --json, stdout holds only the JSON document: the ONNX Runtime lines go to stderr.
+            if (result.GetValue(onnx)) (result.GetValue(json) ? Console.Error : Console.Out).Write(OnnxBench.Run(info, options, report, Console.Error));
             return 0;
         }));
         return command;
@@ -346,13 +349,14 @@ internal static class PyTorchComparison
     public static PyTorchResult Run(ModelInfo info, BenchOptions o, string python, BenchReport report, TextWriter progress)
     {
         string? script = FindUp(Path.Combine("bench", "pytorch_bench.py"));
-        string? spec = FindUp(Path.Combine("specs", info.SpecFile));
         if (script is null) return new PyTorchResult(false, "bench/pytorch_bench.py not found above the current or program folder", null, null, null, null);
-        if (spec is null) return new PyTorchResult(false, $"the spec specs/{info.SpecFile} not found above the current or program folder", null, null, null, null);
-        progress.WriteLine($"running {python} {script} (same spec, batch, threads, runs) ...");
+        // The network as `export --format pytorch` writes it from the table: no Python reads the spec.
+        string exported = Directory.CreateTempSubdirectory("torchspecs-bench-").FullName;
+        string spec = TorchSpecs.Interop.PyTorchExporter.Export(info, exported);
+        progress.WriteLine($"running {python} {script} (the exported module, same batch, threads, runs) ...");
 
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { script, spec, "--batch", Str(o.Batch), "--threads", Str(o.Threads), "--warmup", Str(o.Warmup),
+        foreach (var arg in new[] { script, spec, "--model", info.Name, "--batch", Str(o.Batch), "--threads", Str(o.Threads), "--warmup", Str(o.Warmup),
                                     "--runs", Str(o.Runs), "--iterations", Str(o.Iterations), "--modes", string.Join(',', o.Modes), "--json" })
             start.ArgumentList.Add(arg);
         if (o.ChannelsLast) start.ArgumentList.Add("--channels-last");
@@ -370,6 +374,10 @@ internal static class PyTorchComparison
         catch (System.ComponentModel.Win32Exception e)
         {
             return new PyTorchResult(false, $"could not start {python}: {e.Message}", null, null, null, null);
+        }
+        finally
+        {
+            Directory.Delete(exported, recursive: true);
         }
 
         JsonElement root;

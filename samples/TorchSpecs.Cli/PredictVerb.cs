@@ -75,7 +75,7 @@ internal static class PredictVerb
     }
 
     /// <summary>A module with its weights, and what a checkpoint says about its input and classes.</summary>
-    internal sealed record LoadedModel(nn.Module<Tensor, Tensor>? Module, IReadOnlyList<string>? Classes, Normalization? Normalization, FitMode? Fit);
+    internal sealed record LoadedModel(nn.Module<Tensor, Tensor>? Module, IReadOnlyList<string>? Classes, Normalization? Normalization, FitMode? Fit, string? DataSet = null);
 
     /// <summary>What `export --format onnx` recorded beside the graph: the model's name, class names, normalization, fit mode.</summary>
     private static LoadedModel FromMetadata(ModelInfo info, string path, IReadOnlyDictionary<string, string> meta)
@@ -103,7 +103,7 @@ internal static class PredictVerb
     /// </summary>
     internal static LoadedModel LoadWeights(ModelInfo info, string path)
     {
-        if (!File.Exists(path)) throw new CliException($"{path}: weights file not found");
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new CliException($"{path}: weights file not found");
         var module = info.Create();
         try
         {
@@ -123,7 +123,7 @@ internal static class PredictVerb
                 catch (WeightsMismatchException) { throw first; }
             }
             Normalization? normalization = content.Mean is { } mean && content.Std is { } std ? new Normalization(mean.ToArray(), std.ToArray()) : null;
-            return new LoadedModel(module, content.Classes, normalization, null);
+            return new LoadedModel(module, content.Classes, normalization, null, content.DataSet);
         }
         catch
         {
@@ -138,8 +138,10 @@ internal static class PredictVerb
         catch (ArgumentException) { return null; }
     }
 
-    private static bool IsCheckpoint(string path)
+    /// <summary>True for a TorchSpecs training checkpoint (TSCKPT magic); false for a weights file or a missing one.</summary>
+    internal static bool IsCheckpoint(string path)
     {
+        if (!File.Exists(path)) return false;
         using var stream = File.OpenRead(path);
         var head = new byte[6];
         return stream.ReadAtLeast(head, 6, throwOnEndOfStream: false) == 6 && head.AsSpan().SequenceEqual("TSCKPT"u8);

@@ -186,6 +186,8 @@ internal static class TrainVerbs
             var info = ModelLookup.Find(models, result.GetValue(model)!);
             var target = DeviceOption.Parse(result, device);
             string path = result.GetValue(checkpoint)!;
+            // Not a TorchSpecs checkpoint: a PyTorch checkpoint dict or a weights file (docs/interop.md).
+            if (File.Exists(path) && !PredictVerb.IsCheckpoint(path)) return EvaluateWeights.Run(info, path, result.GetValue(dataset), result.GetValue(data), result.GetValue(output));
             var meta = Checkpoint.ReadMeta(path);
             Checkpoint.CheckFits(path, meta, info);
             string name = result.GetValue(dataset) ?? meta.DataSet;

@@ -26,7 +26,7 @@ public sealed class WeightsFormatException(string message, Exception? inner = nu
 
 /// <summary>The tensors of a weights file, in file order (PyTorch pickles keep no order: sorted by key), and what else it says.</summary>
 public sealed class WeightsContent(WeightsFormat format, IReadOnlyList<(string Key, Tensor Value)> tensors, IReadOnlyList<string>? classes,
-    IReadOnlyList<float>? mean = null, IReadOnlyList<float>? std = null) : IDisposable
+    IReadOnlyList<float>? mean = null, IReadOnlyList<float>? std = null, string? dataSet = null) : IDisposable
 {
     public WeightsFormat Format { get; } = format;
     public IReadOnlyList<(string Key, Tensor Value)> Tensors { get; } = tensors;
@@ -35,6 +35,8 @@ public sealed class WeightsContent(WeightsFormat format, IReadOnlyList<(string K
     /// <summary>Per-channel input normalization a checkpoint dict stores (<c>"mean"</c>, <c>"std"</c>), or null.</summary>
     public IReadOnlyList<float>? Mean { get; } = mean;
     public IReadOnlyList<float>? Std { get; } = std;
+    /// <summary>The data set a checkpoint dict says it was trained on (<c>"dataset"</c>), or null.</summary>
+    public string? DataSet { get; } = dataSet;
 
     public void Dispose()
     {
@@ -120,6 +122,8 @@ public static class WeightsFile
 
     private static FileStream OpenRead(string path)
     {
+        if (Directory.Exists(path))
+            throw new WeightsFormatException($"{path}: a folder, not a weights file; sharded checkpoints (a folder of shards and an index) are not read: merge them into one .pth or .safetensors file");
         try { return File.OpenRead(path); }
         catch (FileNotFoundException e) { throw new FileNotFoundException($"{path}: weights file not found", path, e); }
     }
@@ -190,8 +194,10 @@ public static class WeightsFile
             throw new WeightsFormatException($"{path}: not a PyTorch state-dict file that can be read ({e.Message.TrimEnd('.')}); expected the zip that torch.save(model.state_dict(), path) writes", e);
         }
 
+        if (root.Count == 0) throw new WeightsFormatException($"{path}: the pickle holds an empty dict: no tensors to load");
         IReadOnlyList<string>? classes = null;
         IReadOnlyList<float>? mean = null, std = null;
+        string? dataSet = null;
         Hashtable dict = root;
         if (!AllTensors(root))
         {
@@ -214,13 +220,14 @@ public static class WeightsFile
             }
             mean = Floats(root, "mean", path);
             std = Floats(root, "std", path);
+            dataSet = root["dataset"] as string;
             foreach (DictionaryEntry other in root)
                 if (!ReferenceEquals(other.Value, dict)) DisposeAll(other.Value);
         }
         var tensors = dict.Cast<DictionaryEntry>()
             .Select(e => (Key: (string)e.Key, Value: (Tensor)e.Value!))
             .OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
-        return new WeightsContent(WeightsFormat.PyTorch, tensors, classes, mean, std);
+        return new WeightsContent(WeightsFormat.PyTorch, tensors, classes, mean, std, dataSet);
     }
 
     private static IReadOnlyList<float>? Floats(Hashtable root, string key, string path)

@@ -327,3 +327,136 @@ public sealed class NpyFileTests : IDisposable
         Assert.Contains("shape (4, 4) needs 64 bytes of data, the file has 56", error.Message);
     }
 }
+
+/// <summary>The convert verb and predict's --classes.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class ConvertVerbTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static readonly ModelInfo[] Models = { TinyAlexNet.Info, TinyVggBn.Info };
+
+    [Theory]
+    [InlineData("torch", "features.0.weight")]
+    [InlineData("model", "conv1.weight")]
+    public void ConvertWritesTheChosenNamesAndTheSameTensors(string names, string firstKey)
+    {
+        var (code, output, error) = CliRunner.Run(ConvertVerb.Create(Models), "TinyAlexNet", PythonTool.Fixture("tiny_alexnet.pth"), _dir.File("w.safetensors"), "--names", names);
+        Assert.True(code == 0, error);
+        Assert.Contains("16 tensors of TinyAlexNet, Safetensors format", output);
+        using var converted = WeightsFile.Read(_dir.File("w.safetensors"));
+        using var original = WeightsFile.Read(PythonTool.Fixture("tiny_alexnet.pth"));
+        Assert.Equal(firstKey, converted.Tensors[0].Key);
+        var byKey = original.Tensors.ToDictionary(t => t.Key, t => t.Value);
+        foreach (var (key, value) in converted.Tensors)
+        {
+            string torchKey = ModelWeights.TorchKey(key, TinyAlexNet.Info) ?? key;
+            Assert.True(value.equal(byKey[torchKey]).all().item<bool>(), key);
+        }
+    }
+
+    [Fact]
+    public void ConvertToTorchvisionNamesForAModelWithoutTorchNames()
+    {
+        var (code, _, error) = CliRunner.Run(ConvertVerb.Create(Models), "TinyVggBn", PythonTool.Fixture("tiny_vgg_bn.pth"), _dir.File("w.dat"), "--names", "model");
+        Assert.True(code == 0, error);
+        (code, _, error) = CliRunner.Run(ConvertVerb.Create(Models), "TinyVggBn", _dir.File("w.dat"), _dir.File("back.pth"), "--names", "torchvision");
+        Assert.True(code == 0, error);
+        using var back = WeightsFile.Read(_dir.File("back.pth"));
+        using var original = WeightsFile.Read(PythonTool.Fixture("tiny_vgg_bn.pth"));
+        Assert.Equal(original.Tensors.Select(t => t.Key), back.Tensors.Select(t => t.Key));
+    }
+
+    [Fact]
+    public void PredictTakesClassNamesFromAFile()
+    {
+        File.WriteAllLines(_dir.File("classes.txt"), Enumerable.Range(0, 10).Select(i => $"kind {i}"));
+        var (code, output, error) = CliRunner.Run(PredictVerb.Create(Models), "TinyAlexNet", "--weights", PythonTool.Fixture("tiny_alexnet.pth"),
+            "--input", PythonTool.Fixture("tiny_alexnet_input.npy"), "--classes", _dir.File("classes.txt"), "--top", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains("1. kind ", output);
+        File.WriteAllLines(_dir.File("classes.txt"), new[] { "a", "b" });
+        (code, _, error) = CliRunner.Run(PredictVerb.Create(Models), "TinyAlexNet", "--weights", PythonTool.Fixture("tiny_alexnet.pth"),
+            "--input", PythonTool.Fixture("tiny_alexnet_input.npy"), "--classes", _dir.File("classes.txt"));
+        Assert.Equal(2, code);
+        Assert.Contains("classes.txt: 2 class names, but the model gives 10 outputs", error);
+    }
+}
+
+/// <summary>A TorchSpecs training checkpoint (.ckpt) as predict's, export's and convert's input: its class names and normalization travel.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class TrainingCheckpointInteropTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void ACheckpointPredictsExportsAndConverts()
+    {
+        var models = new[] { TinyQuadrants.Info };
+        torch.manual_seed(4);
+        using var model = TinyQuadrants.Info.Create();
+        var meta = new TorchSpecs.Training.CheckpointMeta
+        {
+            Model = TinyQuadrants.Info.Name, Input = TinyQuadrants.Info.Input.ToString(), Epoch = 1, Options = new TorchSpecs.Training.TrainOptions(),
+            DataSet = "quadrants", Classes = new[] { "north", "east", "south", "west" }, Normalization = new TorchSpecs.Data.Normalization(new[] { 0.5f }, new[] { 0.25f }),
+            Schedule = new TorchSpecs.Training.ScheduleState(1, double.PositiveInfinity, 0), History = Array.Empty<TorchSpecs.Training.EpochRecord>(),
+        };
+        TorchSpecs.Training.Checkpoint.Save(_dir.File("m.ckpt"), meta, model, TorchSpecs.Training.Trainer.CreateOptimizer(model, new TorchSpecs.Training.TrainOptions()));
+        using (var x = torch.randn(2, 1, 8, 8)) NpyFile.Write(_dir.File("x.npy"), x);
+
+        var (code, output, error) = CliRunner.Run(PredictVerb.Create(models), "TinyQuadrants", "--weights", _dir.File("m.ckpt"), "--input", _dir.File("x.npy"), "--output", _dir.File("y.npy"), "--top", "4");
+        Assert.True(code == 0, error);
+        Assert.Contains("north", output);
+
+        (code, _, error) = CliRunner.Run(ExportVerb.Create(models), "TinyQuadrants", "--format", "onnx", "--weights", _dir.File("m.ckpt"), "--out", _dir.File("m.onnx"));
+        Assert.True(code == 0, error);
+        (code, output, error) = CliRunner.Run(PredictVerb.Create(models), "TinyQuadrants", "--onnx", _dir.File("m.onnx"), "--input", _dir.File("x.npy"), "--output", _dir.File("y_onnx.npy"), "--top", "4");
+        Assert.True(code == 0, error);
+        Assert.Contains("west", output);
+        using (var a = NpyFile.Read(_dir.File("y.npy")))
+        using (var b = NpyFile.Read(_dir.File("y_onnx.npy")))
+            PyTorchWeightsTests.AssertClose(a, b);
+
+        (code, _, error) = CliRunner.Run(ConvertVerb.Create(models), "TinyQuadrants", _dir.File("m.ckpt"), _dir.File("w.pth"));
+        Assert.True(code == 0, error);
+        using var other = TinyQuadrants.Info.Create();
+        other.LoadWeights(TinyQuadrants.Info, _dir.File("w.pth"));
+        foreach (var (key, value) in model.state_dict())
+            Assert.True(value.equal(other.state_dict()[key]).all().item<bool>(), key);
+    }
+}
+
+/// <summary>Files that are not state dicts, made here with the library's own writers.</summary>
+public sealed class WeightsFileErrorTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void AnEmptyStateDictAndATruncatedZipAreNamedAsSuch()
+    {
+        WeightsFile.Write(_dir.File("empty.pth"), Array.Empty<(string, Tensor)>());
+        var error = Assert.Throws<WeightsFormatException>(() => WeightsFile.Read(_dir.File("empty.pth")));
+        Assert.Equal($"{_dir.File("empty.pth")}: the pickle holds an empty dict: no tensors to load", error.Message);
+
+        var bytes = File.ReadAllBytes(PythonTool.Fixture("tiny_alexnet.pth"));
+        File.WriteAllBytes(_dir.File("cut.pth"), bytes.AsSpan(0, bytes.Length / 2).ToArray());
+        error = Assert.Throws<WeightsFormatException>(() => WeightsFile.Read(_dir.File("cut.pth")));
+        Assert.StartsWith($"{_dir.File("cut.pth")}: not a PyTorch state-dict file that can be read (", error.Message);
+    }
+
+    [Fact]
+    public void ATrainingCheckpointGivenAsWeightsSaysWhatItIs()
+    {
+        File.WriteAllBytes(_dir.File("x.ckpt"), "TSCKPT01\0\0\0\0\0\0\0\0"u8.ToArray());
+        var error = Assert.Throws<WeightsFormatException>(() => WeightsFile.Read(_dir.File("x.ckpt")));
+        Assert.Contains("a TorchSpecs training checkpoint, not a weights file", error.Message);
+        error = Assert.Throws<WeightsFormatException>(() => WeightsFile.Read(_dir.Path));
+        Assert.Contains("a folder, not a weights file; sharded checkpoints", error.Message);
+    }
+}

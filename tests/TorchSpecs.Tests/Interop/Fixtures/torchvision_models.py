@@ -77,7 +77,7 @@ CODES = {code: np_type for code, np_type in DTYPES.values()}
 
 
 def save_safetensors(state, path):
-    header, chunks, offset = {}, [], 0
+    header, chunks, offset = {"__metadata__": {"format": "pt"}}, [], 0  # as Hugging Face's safetensors writes it
     for key, t in state.items():
         data = t.detach().cpu().contiguous().numpy().tobytes()
         header[key] = {"dtype": DTYPES[t.dtype][0], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
