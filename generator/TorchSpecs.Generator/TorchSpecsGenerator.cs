@@ -41,12 +41,18 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
             .Select(static (file, cancellationToken) => SpecFamily.Read(file.Path, file.GetText(cancellationToken)?.ToString()))
             .WithTrackingName(TrackingNames.Parse);
 
-        // base: reaches across files: every spec sees the headers of all specs, and a spec
-        // without family keys resolves to its own parse, equal to the last one when it is unchanged.
-        var headers = files.Select(static (file, _) => file.Source).Collect();
-        var results = files
+        // base: reaches across files: every spec sees the headers of all specs (model, base, a
+        // hash of the text) and takes the texts of its own chain of bases. That step runs for every
+        // spec when any spec changes, but its value changes only for the spec edited and the specs
+        // built on it, so only those are parsed again; a spec without family keys keeps its own parse.
+        var headers = files.Select(static (file, _) => file.Header).Collect();
+        var chains = files
             .Combine(headers)
-            .Select(static (pair, _) => SpecFamily.Resolve(pair.Left, pair.Right))
+            .Combine(files.Collect())
+            .Select(static (input, _) => SpecFamily.Gather(input.Left.Left, input.Left.Right, input.Right))
+            .WithTrackingName(TrackingNames.Gather);
+        var results = chains
+            .Select(static (chain, _) => SpecFamily.Resolve(chain))
             .WithTrackingName(TrackingNames.Resolve)
             .Select(static (resolved, _) => Infer(resolved))
             .WithTrackingName(TrackingNames.Infer);

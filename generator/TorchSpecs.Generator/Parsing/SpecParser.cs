@@ -48,37 +48,24 @@ internal sealed partial class SpecParser
     /// <summary>Errors reported so far, repeats included: a row with any is incomplete.</summary>
     private int _errorCount;
     private string? _modelName;
-    /// <summary>The keys the last <see cref="ReadKeys"/> suggested for a misspelt key.</summary>
-    private readonly HashSet<string> _suggested = new(StringComparer.Ordinal);
-    /// <summary>Missing keys not reported because a misspelt key already was: the row is still unusable.</summary>
-    private int _silentErrors;
-
-    internal bool Misspelt(string key)
+    /// <summary>
+    /// True when <paramref name="key"/> is missing only because it was misspelt (and that was
+    /// reported): the "missing key" it causes is not reported again, but the row stays unusable.
+    /// </summary>
+    internal static bool Misspelt(KeyValues values, string key)
     {
-        if (!_suggested.Contains(key)) return false;
-        _silentErrors++;
+        if (!values.Suggested.Contains(key)) return false;
+        values.SilentErrors++;
         return true;
     }
+
     private TextMark _textEnd = new(int.MaxValue, int.MaxValue, int.MaxValue);
 
     private SpecParser(string path) => _path = path;
 
-    public static ParsedSpec Parse(string path, string? text)
-    {
-        var parser = new SpecParser(path);
-        NetworkSpec? spec;
-        try
-        {
-            spec = parser.ParseFile(text ?? "");
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A bug of ours must not take every model of the build down with it (CS8785).
-            parser.Report(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(path), $"{e.GetType().Name}: {e.Message}");
-            spec = null;
-        }
-        return new ParsedSpec(path, spec, Limit(parser._diagnostics).ToEquatableArray());
-    }
+    /// <summary>Reads a spec on its own: a family chain of one (<see cref="ParseFamily"/>), so every spec is read the same way.</summary>
+    public static ParsedSpec Parse(string path, string? text) =>
+        ParseFamily(new[] { new SpecSource(path, text ?? "", null, null, null, false) });
 
     /// <summary>At most this many diagnostics per file (errors first), as compilers stop listing a garbled file.</summary>
     internal const int MaxDiagnostics = 100;
@@ -126,75 +113,11 @@ internal sealed partial class SpecParser
         return top;
     }
 
-    private NetworkSpec? ParseFile(string text)
-    {
-        _textEnd = EndOf(text);
-        if (ReadTop(text, _path) is not YMapping top) return null;
-
-        var values = ReadKeys(top, TopLevelKeys, "the spec");
-        var misspelt = new HashSet<string>(_suggested, StringComparer.Ordinal);
-        string? model = ReadModelName(top, values);
-        string? ns = OptionalString(values, "namespace");
-        if (ns is not null && !IsValidNamespace(ns))
-            Report(DiagnosticDescriptors.InvalidName, Loc(values["namespace"]), "namespace", ns, "it must be dotted C# identifiers, such as My.Models");
-        string? description = OptionalString(values, "description");
-        string? source = OptionalString(values, "source");
-
-        Shape? input = null;
-        if (values.TryGetValue("input", out var inputNode))
-            input = ReadShape(inputNode, "input", mustBeMap: true);
-        else if (!misspelt.Contains("input"))
-            Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "input", "the input size as HxWxC, e.g. input: 227x227x3");
-
-        Dictionary<string, YNode> defaults = new(StringComparer.Ordinal);
-        if (values.TryGetValue("defaults", out var defaultsNode))
-        {
-            if (defaultsNode is YMapping defaultsMap)
-                defaults = ReadKeys(defaultsMap, LayerDefinitions.KindKeys, "defaults");
-            else if (!(defaultsNode is YScalar { IsNull: true }))
-                Report(DiagnosticDescriptors.WrongValueType, Loc(defaultsNode), "defaults", "a mapping of row keys", defaultsNode.Describe());
-        }
-
-        var layers = new List<LayerSpec>();
-        if (!values.TryGetValue("layers", out var layersNode))
-        {
-            if (!misspelt.Contains("layers")) Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "layers", "the list of layer rows, one - { name: conv1, type: conv, ... } per line");
-        }
-        else if (layersNode is YSequence rows)
-        {
-            if (rows.Items.Count == 0)
-                Report(DiagnosticDescriptors.EmptySpec, Loc(layersNode), "'layers' is empty; a model needs at least one layer row");
-            ReadLayers(rows, defaults, layers);
-        }
-        else if (layersNode is YScalar { IsNull: true })
-        {
-            Report(DiagnosticDescriptors.EmptySpec, Loc(layersNode), "'layers' is empty; a model needs at least one layer row");
-        }
-        else
-        {
-            Report(DiagnosticDescriptors.WrongValueType, Loc(layersNode), "layers", "a list of layer rows", layersNode.Describe());
-        }
-
-        // Without a valid model name the table is still checked (Model is then empty: no model).
-        if (input is null) return null;
-        return new NetworkSpec
-        {
-            FilePath = _path,
-            Model = model ?? "",
-            ModelLocation = values.TryGetValue("model", out var modelNode) ? Loc(modelNode) : Loc(top.Start, top.Start),
-            Namespace = ns,
-            Description = description,
-            Source = source,
-            Input = input.Value,
-            Layers = layers.ToEquatableArray(),
-        };
-    }
-
-    private string? ReadModelName(YMapping top, Dictionary<string, YNode> values)
+    private string? ReadModelName(YMapping top, KeyValues values)
     {
         if (!values.TryGetValue("model", out var node))
         {
-            if (!_suggested.Contains("model")) Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "model", "the C# class name of the model, e.g. model: AlexNet");
+            if (!values.Suggested.Contains("model")) Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "model", "the C# class name of the model, e.g. model: AlexNet");
             return null;
         }
         string? name = RequireString(node, "model");
@@ -210,7 +133,7 @@ internal sealed partial class SpecParser
         return name;
     }
 
-    private void ReadLayers(YSequence rows, Dictionary<string, YNode> defaults, List<LayerSpec> layers)
+    private void ReadLayers(YSequence rows, IReadOnlyDictionary<string, YNode> defaults, List<LayerSpec> layers)
     {
         var names = new Dictionary<string, int>(StringComparer.Ordinal);
         var properties = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -278,7 +201,7 @@ internal sealed partial class SpecParser
         };
     }
 
-    private LayerSpec? ReadLayer(YMapping row, int index, Dictionary<string, YNode> defaults, Dictionary<string, int> typeCounts)
+    private LayerSpec? ReadLayer(YMapping row, int index, IReadOnlyDictionary<string, YNode> defaults, Dictionary<string, int> typeCounts)
     {
         var rowLocation = Loc(row.Start, row.Start, PathOf(row));
         // The type decides which keys are known, so read it before judging the other keys.
@@ -334,7 +257,7 @@ internal sealed partial class SpecParser
             }
         }
 
-        int before = _errorCount, silentBefore = _silentErrors;
+        int before = _errorCount;
         var spec = definition.Read(new RowReader(this, values, name, rowLocation)) with
         {
             Index = index, Name = name, PropertyName = ToPropertyName(name), Location = location,
@@ -345,16 +268,19 @@ internal sealed partial class SpecParser
         if (values.TryGetValue("output", out var outputNode))
             spec = spec with { Output = ReadShape(outputNode, "output", mustBeMap: false), OutputLocation = Loc(outputNode) };
 
-        bool hadErrors = _errorCount > before || _silentErrors > silentBefore;
+        bool hadErrors = _errorCount > before || values.SilentErrors > 0;
         return spec with { IsComplete = complete && !hadErrors };
     }
 
     // ---- keys -------------------------------------------------------------------------
 
-    private Dictionary<string, YNode> ReadKeys(YMapping map, string[] allowed, string where, string[]? otherwiseKnown = null)
+    /// <summary>
+    /// The keys of a mapping that <paramref name="allowed"/> lists; every other key is reported
+    /// (with the key it probably meant, which then comes back in <see cref="KeyValues.Suggested"/>).
+    /// </summary>
+    private KeyValues ReadKeys(YMapping map, string[] allowed, string where, string[]? otherwiseKnown = null)
     {
-        var values = new Dictionary<string, YNode>(StringComparer.Ordinal);
-        _suggested.Clear();
+        var values = new KeyValues();
         foreach (var entry in map.Entries)
         {
             string key = entry.Key.Value;
@@ -365,7 +291,7 @@ internal sealed partial class SpecParser
             }
             string? closest = otherwiseKnown is not null && otherwiseKnown.Contains(key) ? null : Closest(key, allowed);
             // A misspelt required key is one mistake: the "missing key" it causes is not reported again.
-            if (closest is not null && !map.Entries.Any(e => e.Key.Value == closest)) _suggested.Add(closest);
+            if (closest is not null && !map.Entries.Any(e => e.Key.Value == closest)) values.Suggested.Add(closest);
             string hint = otherwiseKnown is not null && otherwiseKnown.Contains(key)
                 ? $"; '{key}' is not a key of this layer type (it takes {string.Join(", ", allowed)})"
                 : closest is not null ? $" (did you mean '{closest}'?)" : $"; the keys are {string.Join(", ", allowed)}";
@@ -414,7 +340,7 @@ internal sealed partial class SpecParser
         return null;
     }
 
-    private string? OptionalString(Dictionary<string, YNode> values, string key)
+    private string? OptionalString(IReadOnlyDictionary<string, YNode> values, string key)
         => values.TryGetValue(key, out var node) ? (node is YScalar { IsNull: true } ? null : RequireString(node, key)) : null;
 
     internal long? Integer(YNode node, string key)
@@ -653,9 +579,9 @@ internal sealed partial class SpecParser
         return dims;
     }
 
-    internal void ReportMissing(Dictionary<string, YNode> values, string what, string key, string help)
+    internal void ReportMissing(KeyValues values, string what, string key, string help)
     {
-        if (Misspelt(key)) return;
+        if (Misspelt(values, key)) return;
         var at = values.TryGetValue("type", out var typeNode) ? Loc(typeNode) : LocationInfo.FileStart(_path);
         Report(DiagnosticDescriptors.MissingKey, at, what, key, help);
     }
@@ -743,4 +669,16 @@ internal sealed partial class SpecParser
         if (descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error) _errorCount++;
         if (_reported.Add(diagnostic)) _diagnostics.Add(diagnostic);
     }
+}
+
+/// <summary>The keys read from one mapping, and the keys its misspelt keys probably meant (values, not parser state).</summary>
+internal sealed class KeyValues : Dictionary<string, YNode>
+{
+    public KeyValues() : base(StringComparer.Ordinal) { }
+
+    /// <summary>Keys a misspelt key of this mapping was reported as probably meaning.</summary>
+    public HashSet<string> Suggested { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Missing keys not reported because a misspelt key already was: the row is still unusable.</summary>
+    public int SilentErrors { get; set; }
 }
