@@ -120,7 +120,7 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
     internal static InferenceResult Infer(ParsedSpec parsed)
     {
         if (parsed.Spec is null)
-            return new InferenceResult(parsed.FilePath, null, null, null, parsed.Diagnostics);
+            return new InferenceResult(parsed.FilePath, null, null, null, Cap(parsed.Diagnostics));
         // An empty model name means the name itself was wrong (reported): no model, no duplicate check.
         string? modelName = parsed.Spec.Model.Length == 0 ? null : parsed.Spec.Model;
         try
@@ -133,14 +133,28 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
                 ModelName = modelName,
                 ModelLocation = parsed.Spec.ModelLocation,
                 Plan = parsed.HasErrors || modelName is null ? null : inferred.Plan,
-                Diagnostics = parsed.Diagnostics.Concat(inferred.Diagnostics).ToEquatableArray(),
+                Diagnostics = Cap(parsed.Diagnostics.Concat(inferred.Diagnostics)),
             };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             var error = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(parsed.FilePath), e.GetType().Name + ": " + e.Message);
-            return new InferenceResult(parsed.FilePath, modelName, null, null, parsed.Diagnostics.Concat(new[] { error }).ToEquatableArray());
+            return new InferenceResult(parsed.FilePath, modelName, null, null, Cap(parsed.Diagnostics.Concat(new[] { error })));
         }
+    }
+
+    /// <summary>At most this many diagnostics per spec with errors, errors first; then one TS0017 saying how many more there are.</summary>
+    internal const int MaxDiagnostics = 100;
+
+    internal static EquatableArray<DiagnosticInfo> Cap(IEnumerable<DiagnosticInfo> diagnostics)
+    {
+        var list = diagnostics.ToList();
+        // Warnings alone never fail a build: they are all listed.
+        if (list.Count <= MaxDiagnostics || !list.Any(d => d.IsError)) return list.ToEquatableArray();
+        var kept = list.Where(d => d.IsError).Concat(list.Where(d => !d.IsError)).Take(MaxDiagnostics).ToList();
+        var at = kept[kept.Count - 1].Location;
+        kept.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MoreDiagnostics, LocationInfo.FileStart(at.FilePath), list.Count - MaxDiagnostics));
+        return kept.ToEquatableArray();
     }
 
     /// <summary>Every spec whose model name an earlier spec (in path order) already uses.</summary>

@@ -56,6 +56,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BaseHasErrors = Make("TS0016",
         "The base model has errors", "Base model '{0}' has errors (in {1}); fix them there first", Spec);
 
+    public static readonly DiagnosticDescriptor MoreDiagnostics = Make("TS0017",
+        "More problems than are listed", "{0} more problems in this spec are not listed; fix the ones above and build again", Spec);
+
     public static readonly DiagnosticDescriptor OutputMismatch = Make("TS0101",
         "Documented output differs from the inferred shape", "{0} output is {1} but the table says {2}: {3}{4}", Shape);
     public static readonly DiagnosticDescriptor NonPositiveOutput = Make("TS0102",

@@ -30,6 +30,25 @@ internal sealed partial class SpecParser
 
     private string PathOf(YNode node) => _origins.TryGetValue(node, out var path) ? path : _path;
 
+    /// <summary>
+    /// A derived spec that changes the input, a row or the defaults: its inherited rows are
+    /// re-inferred, and their documented outputs (the base's document) are not checked.
+    /// </summary>
+    private bool _reinferInherited;
+
+    /// <summary>The model of each file of the chain, for "inherited from".</summary>
+    private readonly Dictionary<string, string> _modelOf = new(StringComparer.Ordinal);
+
+    /// <summary>The model a row of another file is inherited from, or null for this file's rows.</summary>
+    private string? InheritedFrom(YNode row)
+    {
+        string path = PathOf(row);
+        return path == _path ? null : _modelOf.TryGetValue(path, out var model) ? model : "the base";
+    }
+
+    /// <summary>True when the documented output is inherited and this spec re-infers it instead of checking it.</summary>
+    private bool IgnoresDocumentedOutput(YNode output) => _reinferInherited && PathOf(output) != _path;
+
     /// <summary>The model and base names of a file, read leniently: the full parse reports any problem.</summary>
     public static SpecSource ReadHeader(string path, string? text)
     {
@@ -85,7 +104,7 @@ internal sealed partial class SpecParser
                 self.Base ?? "", Path.GetFileName(foreignError.Location.FilePath)));
             spec = null;
         }
-        return new ParsedSpec(self.FilePath, spec, Limit(own).ToEquatableArray());
+        return new ParsedSpec(self.FilePath, spec, own.ToEquatableArray());
     }
 
     /// <summary>Every diagnostic of reading the chain, in whichever file of it they are (for tests: a base read as a base reports what it reports alone).</summary>
@@ -160,13 +179,19 @@ internal sealed partial class SpecParser
                 }
             }
 
+            if (isSelf && level > 0)
+                _reinferInherited = values.ContainsKey("input") || values.ContainsKey("layers") || values.ContainsKey("defaults");
+            _modelOf[file.FilePath] = file.Model ?? name ?? "the base";
+
             if (level == 0)
             {
                 // The root of the chain: a base that could not be followed was reported by the resolver,
                 // unless it is not a name at all.
                 if (values.TryGetValue("base", out var baseNode))
                 {
-                    RequireString(baseNode, "base");
+                    // Read on its own (no resolver followed the base: a spec read outside the build), the base is unknown.
+                    if (RequireString(baseNode, "base") is { } baseName && chain.Count == 1)
+                        Report(DiagnosticDescriptors.UnknownBase, Loc(baseNode), baseName, "");
                     return null;
                 }
                 emptyReported = ReadRootRows(values, start, rows);
@@ -376,8 +401,10 @@ internal sealed partial class SpecParser
             rows[target] = new Draft(edit.Entries, edit.Start, edit.End, PathOf(edit));
             return;
         }
-        var merged = new Draft(existing.Entries, existing.Start, existing.End, existing.Path);
-        foreach (var entry in edit.Entries.Where(e => e.Key.Value != "name"))
+        // The changed row is this spec's now: it is reported at the edit (its name), and its
+        // inherited keys keep their places in the base's file.
+        var merged = new Draft(existing.Entries, edit.Start, edit.End, PathOf(edit));
+        foreach (var entry in edit.Entries)
             merged.Set(entry.Key, entry.Value);
         rows[target] = merged;
     }

@@ -67,14 +67,6 @@ internal sealed partial class SpecParser
     public static ParsedSpec Parse(string path, string? text) =>
         ParseFamily(new[] { new SpecSource(path, text ?? "", null, null, null, false) });
 
-    /// <summary>At most this many diagnostics per file (errors first), as compilers stop listing a garbled file.</summary>
-    internal const int MaxDiagnostics = 100;
-
-    private static IEnumerable<DiagnosticInfo> Limit(List<DiagnosticInfo> diagnostics) =>
-        diagnostics.Count <= MaxDiagnostics
-            ? diagnostics
-            : diagnostics.Where(d => d.IsError).Concat(diagnostics.Where(d => !d.IsError)).Take(MaxDiagnostics);
-
     /// <summary>
     /// Reads one file's text to its top mapping, reporting what keeps it from being a spec
     /// (binary, YAML errors, empty, not a mapping); <paramref name="mark"/> sees the tree first.
@@ -186,7 +178,7 @@ internal sealed partial class SpecParser
     private LayerSpec Unreadable(YNode row, int index, YNode? output)
     {
         Shape? shape = null;
-        if (output is YScalar { IsPlain: true, IsNull: false } s)
+        if (output is YScalar { IsPlain: true, IsNull: false } s && !IgnoresDocumentedOutput(s))
         {
             // Read quietly: the row already has its error, and a bad output only stops inference.
             int count = _diagnostics.Count;
@@ -266,7 +258,11 @@ internal sealed partial class SpecParser
         if (values.TryGetValue("torch_name", out var torchNameNode))
             spec = spec with { TorchName = ReadTorchName(torchNameNode) };
         if (values.TryGetValue("output", out var outputNode))
-            spec = spec with { Output = ReadShape(outputNode, "output", mustBeMap: false), OutputLocation = Loc(outputNode) };
+        {
+            var output = ReadShape(outputNode, "output", mustBeMap: false);
+            if (!IgnoresDocumentedOutput(outputNode)) spec = spec with { Output = output, OutputLocation = Loc(outputNode) };
+        }
+        spec = spec with { InheritedFrom = InheritedFrom(row) };
 
         bool hadErrors = _errorCount > before || values.SilentErrors > 0;
         return spec with { IsComplete = complete && !hadErrors };

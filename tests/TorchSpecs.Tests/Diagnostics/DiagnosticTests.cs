@@ -703,6 +703,23 @@ public class DiagnosticTests
             "fc1 applies softmax but is not the last row; softmax belongs at the output: use another activation here or move softmax to the last row");
     }
 
+    // ---- TS0017 more diagnostics than listed --------------------------------------------
+
+    [Fact]
+    public void TS0017_ASpecWithMoreThanAHundredWrongRowsListsAHundredAndSaysHowManyMore()
+    {
+        // Each dropout row documents its own wrong size: 120 independent mistakes.
+        var rows = string.Concat(Enumerable.Range(1, 120).Select(i => $"  - {{ name: drop{i}, type: dropout, rate: 0.5, output: {1000 + i} }}\n"));
+        string yaml = $"model: Tiny\ninput: 8x8x3\nlayers:\n  - {{ name: flatten, type: flatten, output: 192 }}\n{rows}";
+        var diagnostics = Run(yaml);
+        Assert.Equal(101, diagnostics.Count);
+        Assert.All(diagnostics.Take(100), d => Assert.Equal("TS0101", d.Id));
+        var more = diagnostics[100];
+        Assert.Equal(1, more.Location.GetLineSpan().StartLinePosition.Line + 1);
+        AssertAt(more, yaml, "TS0017", 1, 1, "",
+            "20 more problems in this spec are not listed; fix the ones above and build again");
+    }
+
     // ---- TS0900 internal error ----------------------------------------------------------
 
     [Fact]

@@ -93,6 +93,7 @@ public partial class DocsTests
     public void EveryIdButTheInternalErrorHasAWrongAndAFixedExample()
     {
         var withoutExample = Sections().Where(s => !s.Wrong.Any() || !s.Fixed.Any()).Select(s => s.Id).ToArray();
-        Assert.Equal(new[] { DiagnosticDescriptors.InternalError.Id }, withoutExample);
+        // TS0017 takes more than 100 mistakes to show; DiagnosticTests.TS0017_* builds one.
+        Assert.Equal(new[] { DiagnosticDescriptors.MoreDiagnostics.Id, DiagnosticDescriptors.InternalError.Id }, withoutExample);
     }
 }
