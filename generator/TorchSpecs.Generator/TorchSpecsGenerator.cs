@@ -70,7 +70,7 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(results.Combine(duplicates).Combine(options), static (spc, input) =>
         {
             var ((result, duplicateList), opts) = input;
-            if (result.Plan is null || duplicateList.Any(d => d.FilePath == result.FilePath)) return;
+            if (result.Plan is null || duplicateList.Any(d => d.FilePath == result.FilePath && !d.IsFirst)) return;
             Guard(spc, result.FilePath, () =>
             {
                 var (hint, source) = ModelEmitter.Emit(result.Plan, opts.Namespace, opts.Relative(result.FilePath));
@@ -157,19 +157,27 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
         return kept.ToEquatableArray();
     }
 
-    /// <summary>Every spec whose model name an earlier spec (in path order) already uses.</summary>
+    /// <summary>
+    /// Every spec whose model name another spec also uses, each reported at its own model value
+    /// (so a copy is found whichever file sorts first). The first in path order is still generated.
+    /// </summary>
     internal static EquatableArray<DuplicateModel> FindDuplicates(ImmutableArray<InferenceResult> models)
     {
-        var first = new Dictionary<string, string>(StringComparer.Ordinal);
         var duplicates = new List<DuplicateModel>();
-        foreach (var model in models.Where(m => m.ModelName is not null && m.ModelLocation is not null).OrderBy(m => m.FilePath, StringComparer.Ordinal))
+        var groups = models.Where(m => m.ModelName is not null && m.ModelLocation is not null)
+            .GroupBy(m => m.ModelName!, StringComparer.Ordinal)
+            .Where(g => g.Count() > 1);
+        foreach (var group in groups)
         {
-            if (first.TryGetValue(model.ModelName!, out var firstPath))
-                duplicates.Add(new DuplicateModel(model.FilePath, DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateModelName, model.ModelLocation!, model.ModelName!, Path.GetFileName(firstPath))));
-            else
-                first[model.ModelName!] = model.FilePath;
+            var files = group.OrderBy(m => m.FilePath, StringComparer.Ordinal).ToList();
+            for (int i = 0; i < files.Count; i++)
+            {
+                string other = Path.GetFileName(files[i == 0 ? 1 : 0].FilePath);
+                duplicates.Add(new DuplicateModel(files[i].FilePath, i == 0,
+                    DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateModelName, files[i].ModelLocation!, files[i].ModelName!, other)));
+            }
         }
-        return duplicates.ToEquatableArray();
+        return duplicates.OrderBy(d => d.FilePath, StringComparer.Ordinal).ToEquatableArray();
     }
 
     private static void Guard(SourceProductionContext spc, string path, Action emit)
@@ -182,7 +190,8 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
     }
 }
 
-internal sealed record DuplicateModel(string FilePath, DiagnosticInfo Diagnostic);
+/// <summary>A spec whose model name another spec also uses; the first in path order is still generated.</summary>
+internal sealed record DuplicateModel(string FilePath, bool IsFirst, DiagnosticInfo Diagnostic);
 
 /// <summary>Build properties the generator reads (CompilerVisibleProperty in TorchSpecs.targets).</summary>
 internal sealed record GeneratorOptions(string Namespace, string ProjectDirectory)

@@ -445,6 +445,13 @@ internal sealed partial class SpecParser
             if (rows[i].Get("type") is not YScalar { Value: "conv" }) continue;
             string? convName = NameOf(rows, i);
             if (convName is null) continue;
+            // A name the table already has (a base that already has batch norm rows): the rule's own mistake, reported at it.
+            if (FindRow(rows, BatchNormName(convName)) is int existing and >= 0)
+            {
+                Report(DiagnosticDescriptors.DuplicateLayerName, Loc(rule), BatchNormName(convName),
+                    $"{existing + 1} of the table (the batchnorm: rule names the row after {convName}; does the base already have batch norm rows?)");
+                return;
+            }
             var conv = rows[i];
             var entries = new List<KeyValuePair<YScalar, YNode>>
             {

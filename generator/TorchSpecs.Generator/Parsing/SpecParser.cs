@@ -45,6 +45,8 @@ internal sealed partial class SpecParser
     private readonly string _path;
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private readonly HashSet<DiagnosticInfo> _reported = new();
+    /// <summary>The row each torch_name was first given to.</summary>
+    private readonly Dictionary<string, int> _torchNames = new(StringComparer.Ordinal);
     /// <summary>Errors reported so far, repeats included: a row with any is incomplete.</summary>
     private int _errorCount;
     private string? _modelName;
@@ -256,7 +258,15 @@ internal sealed partial class SpecParser
         };
 
         if (values.TryGetValue("torch_name", out var torchNameNode))
-            spec = spec with { TorchName = ReadTorchName(torchNameNode) };
+        {
+            string? torchName = ReadTorchName(torchNameNode);
+            if (torchName is not null && _torchNames.TryGetValue(torchName, out int first))
+                Report(DiagnosticDescriptors.InvalidValue, Loc(torchNameNode), "torch_name", torchName,
+                    $"a module path no other row has (row {first + 1} has it: two rows cannot load the same PyTorch tensors)");
+            else if (torchName is not null)
+                _torchNames[torchName] = index;
+            spec = spec with { TorchName = torchName };
+        }
         if (values.TryGetValue("output", out var outputNode))
         {
             var output = ReadShape(outputNode, "output", mustBeMap: false);
@@ -508,6 +518,14 @@ internal sealed partial class SpecParser
                     if (std <= 0 || double.IsInfinity(std) || double.IsNaN(mean) || double.IsInfinity(mean))
                     {
                         Report(DiagnosticDescriptors.InvalidValue, Loc(node), "weight_init", s.Value, "a finite mean and a positive std");
+                        return InitSpec.Default;
+                    }
+                    // The weights are float32: the arguments (and a truncated normal's bounds, mean ± 2 std) must fit one.
+                    double reach = Math.Abs(mean) + (fn == "truncated_normal" ? 2 * std : std);
+                    if (reach > float.MaxValue)
+                    {
+                        Report(DiagnosticDescriptors.InvalidValue, Loc(node), "weight_init", s.Value,
+                            $"a mean and std whose {(fn == "truncated_normal" ? "bounds mean ± 2 std" : "sum")} a 32-bit float can hold (at most {float.MaxValue.ToString("R", CultureInfo.InvariantCulture)} in size)");
                         return InitSpec.Default;
                     }
                     return new InitSpec(fn == "normal" ? InitKind.Normal : InitKind.TruncatedNormal, mean, std);
