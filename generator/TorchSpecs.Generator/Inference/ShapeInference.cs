@@ -85,9 +85,9 @@ internal static class ShapeInference
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast, layer.Location, layer.DisplayName));
             plan = plan with { IsFinalSoftmax = softmax && layer.Index == last };
 
-            if (!attempt.Agrees)
+            // A plan that does not agree has a documented output that differs.
+            if (!attempt.Agrees && layer.Output is Shape declared)
             {
-                var declared = layer.Output!.Value;
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputMismatch, layer.OutputLocation ?? layer.Location,
                     layer.DisplayName, plan.Output, declared, attempt.Step.Arithmetic(declared), attempt.Step.Hint(declared)));
                 current = declared;

@@ -27,7 +27,7 @@ internal sealed record ParsedSpec(string FilePath, NetworkSpec? Spec, EquatableA
 /// </summary>
 internal sealed partial class SpecParser
 {
-    private static readonly string[] TopLevelKeys = { "model", "description", "source", "namespace", "input", "defaults", "layers", "base", "batchnorm" };
+    private static readonly string[] TopLevelKeys = Keys.Spec.Select(k => k.Name).ToArray();
 
     private static readonly string[] CommonRowKeys = Keys.Common.Select(k => k.Name).ToArray();
 
