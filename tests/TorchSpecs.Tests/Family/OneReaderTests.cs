@@ -11,7 +11,8 @@ namespace TorchSpecs.Tests.Family;
 /// trivial derived spec (<c>model: Wrapped, base: X</c>, nothing else) reports in its own file
 /// exactly what it reports alone: the same IDs, messages and places, parse and shape alike.
 /// Checked for every spec of the repository and of the tests, every wrong spec of
-/// docs/diagnostics.md, and the cases where the two readers used to disagree.
+/// docs/diagnostics.md and of the per-ID driver tests, and the cases where the two readers used
+/// to disagree.
 /// </summary>
 public class OneReaderTests
 {
@@ -35,8 +36,30 @@ public class OneReaderTests
         foreach (var section in DocsTests.Sections().Where(s => s.Wrong.Count() == 1 && s.Wrong.Single().File is null))
             data.Add("docs:" + section.Id);
         foreach (var (name, _) in Disagreements) data.Add("case:" + name);
+        for (int i = 0; i < DiagnosticTestInputs().Count; i++) data.Add("test:" + i);
         return data;
     }
+
+    /// <summary>
+    /// The wrong specs of the per-ID driver tests (DiagnosticTests.cs): every raw string literal
+    /// (<c>"""</c> ... <c>"""</c>, not interpolated) that is a spec, read from the test's source.
+    /// </summary>
+    internal static IReadOnlyList<string> DiagnosticTestInputs()
+    {
+        string source = RepoFiles.Read("tests/TorchSpecs.Tests/Diagnostics/DiagnosticTests.cs").Replace("\r\n", "\n", StringComparison.Ordinal);
+        var specs = new List<string>();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(source, "(?<!\\$)\"\"\"\n(?<body>.*?)\n(?<indent>[ ]*)\"\"\"", System.Text.RegularExpressions.RegexOptions.Singleline))
+        {
+            string indent = m.Groups["indent"].Value;
+            var lines = m.Groups["body"].Value.Split('\n').Select(l => l.StartsWith(indent, StringComparison.Ordinal) ? l.Substring(indent.Length) : l.TrimStart());
+            string text = string.Join("\n", lines) + "\n";
+            if (text.Contains("model:", StringComparison.Ordinal) || text.Contains("layers:", StringComparison.Ordinal)) specs.Add(text);
+        }
+        return specs;
+    }
+
+    [Fact]
+    public void TheDriverTestsInputsAreFound() => Assert.True(DiagnosticTestInputs().Count >= 20, $"{DiagnosticTestInputs().Count} specs found in DiagnosticTests.cs");
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -83,6 +106,7 @@ public class OneReaderTests
         string kind = which.Substring(0, which.IndexOf(':')), name = which.Substring(which.IndexOf(':') + 1);
         if (kind == "docs") return new() { Source("/project/specs/x.yaml", DocsTests.Sections().Single(s => s.Id == name).Wrong.Single().Text) };
         if (kind == "case") return new() { Source("/project/specs/x.yaml", Disagreements.Single(d => d.Name == name).Yaml) };
+        if (kind == "test") return new() { Source("/project/specs/x.yaml", DiagnosticTestInputs()[int.Parse(name, System.Globalization.CultureInfo.InvariantCulture)]) };
         var all = RepoFiles.Specs().Select(p => Source(p, File.ReadAllText(p))).ToList();
         var self = Source(RepoFiles.PathOf(name), File.ReadAllText(RepoFiles.PathOf(name)));
         var chain = new List<SpecSource> { self };
