@@ -61,12 +61,18 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
             .Select(static (file, cancellationToken) => SpecFamily.Read(file.Path, file.GetText(cancellationToken)?.ToString()))
             .WithTrackingName(TrackingNames.Parse);
 
-        // base: reaches across files: every spec sees the headers of all specs, and a spec
-        // without family keys resolves to its own parse, equal to the last one when it is unchanged.
-        var headers = files.Select(static (file, _) => file.Source).Collect();
-        var results = files
+        // base: reaches across files: every spec sees the headers of all specs (model, base, a
+        // hash of the text) and takes the texts of its own chain of bases. That step runs for every
+        // spec when any spec changes, but its value changes only for the spec edited and the specs
+        // built on it, so only those are parsed again; a spec without family keys keeps its own parse.
+        var headers = files.Select(static (file, _) => file.Header).Collect();
+        var chains = files
             .Combine(headers)
-            .Select(static (pair, _) => SpecFamily.Resolve(pair.Left, pair.Right))
+            .Combine(files.Collect())
+            .Select(static (input, _) => SpecFamily.Gather(input.Left.Left, input.Left.Right, input.Right))
+            .WithTrackingName(TrackingNames.Gather);
+        var results = chains
+            .Select(static (chain, _) => SpecFamily.Resolve(chain))
             .WithTrackingName(TrackingNames.Resolve)
             .Select(static (resolved, _) => Infer(resolved))
             .WithTrackingName(TrackingNames.Infer);
@@ -80,7 +86,7 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(results.Combine(duplicates).Combine(options), static (spc, input) =>
         {
             var ((result, duplicateList), opts) = input;
-            if (result.Plan is null || duplicateList.Any(d => d.FilePath == result.FilePath)) return;
+            if (result.Plan is null || duplicateList.Any(d => d.FilePath == result.FilePath && !d.IsFirst)) return;
             Guard(spc, result.FilePath, () =>
             {
                 var (hint, source) = ModelEmitter.Emit(result.Plan, opts.Namespace, opts.Relative(result.FilePath));
@@ -131,7 +137,7 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
     internal static InferenceResult Infer(ParsedSpec parsed)
     {
         if (parsed.Spec is null)
-            return new InferenceResult(parsed.FilePath, null, null, null, Cap(parsed.Diagnostics.ToList()));
+            return new InferenceResult(parsed.FilePath, null, null, null, Cap(parsed.Diagnostics));
         // An empty model name means the name itself was wrong (reported): no model, no duplicate check.
         string? modelName = parsed.Spec.Model.Length == 0 ? null : parsed.Spec.Model;
         try
@@ -145,13 +151,13 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
                 ModelName = modelName,
                 ModelLocation = parsed.Spec.ModelLocation,
                 Plan = parsed.HasErrors || modelName is null || limits.Count > 0 ? null : inferred.Plan,
-                Diagnostics = Cap(parsed.Diagnostics.Concat(inferred.Diagnostics).Concat(limits).ToList()),
+                Diagnostics = Cap(parsed.Diagnostics.Concat(inferred.Diagnostics).Concat(limits)),
             };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             var error = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(parsed.FilePath), e.GetType().Name + ": " + e.Message);
-            return new InferenceResult(parsed.FilePath, modelName, null, null, parsed.Diagnostics.Concat(new[] { error }).ToEquatableArray());
+            return new InferenceResult(parsed.FilePath, modelName, null, null, Cap(parsed.Diagnostics.Concat(new[] { error })));
         }
     }
 
@@ -162,8 +168,9 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
     /// The first <see cref="MaxDiagnostics"/> diagnostics (errors first, each group in file order),
     /// then one TS0203 saying how many more there are.
     /// </summary>
-    internal static EquatableArray<DiagnosticInfo> Cap(List<DiagnosticInfo> diagnostics)
+    internal static EquatableArray<DiagnosticInfo> Cap(IEnumerable<DiagnosticInfo> all)
     {
+        var diagnostics = all.ToList();
         if (diagnostics.Count <= MaxDiagnostics) return diagnostics.ToEquatableArray();
         var shown = diagnostics.Where(d => d.IsError).Concat(diagnostics.Where(d => !d.IsError)).Take(MaxDiagnostics).ToList();
         var last = shown[shown.Count - 1].Location;
@@ -171,19 +178,27 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
         return shown.ToEquatableArray();
     }
 
-    /// <summary>Every spec whose model name an earlier spec (in path order) already uses.</summary>
+    /// <summary>
+    /// Every spec whose model name another spec also uses, each reported at its own model value
+    /// (so a copy is found whichever file sorts first). The first in path order is still generated.
+    /// </summary>
     internal static EquatableArray<DuplicateModel> FindDuplicates(ImmutableArray<InferenceResult> models)
     {
-        var first = new Dictionary<string, string>(StringComparer.Ordinal);
         var duplicates = new List<DuplicateModel>();
-        foreach (var model in models.Where(m => m.ModelName is not null && m.ModelLocation is not null).OrderBy(m => m.FilePath, StringComparer.Ordinal))
+        var groups = models.Where(m => m.ModelName is not null && m.ModelLocation is not null)
+            .GroupBy(m => m.ModelName!, StringComparer.Ordinal)
+            .Where(g => g.Count() > 1);
+        foreach (var group in groups)
         {
-            if (first.TryGetValue(model.ModelName!, out var firstPath))
-                duplicates.Add(new DuplicateModel(model.FilePath, DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateModelName, model.ModelLocation!, model.ModelName!, Path.GetFileName(firstPath))));
-            else
-                first[model.ModelName!] = model.FilePath;
+            var files = group.OrderBy(m => m.FilePath, StringComparer.Ordinal).ToList();
+            for (int i = 0; i < files.Count; i++)
+            {
+                string other = Path.GetFileName(files[i == 0 ? 1 : 0].FilePath);
+                duplicates.Add(new DuplicateModel(files[i].FilePath, i == 0,
+                    DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateModelName, files[i].ModelLocation!, files[i].ModelName!, other)));
+            }
         }
-        return duplicates.ToEquatableArray();
+        return duplicates.OrderBy(d => d.FilePath, StringComparer.Ordinal).ToEquatableArray();
     }
 
     private static void Guard(SourceProductionContext spc, string path, Action emit)
@@ -196,7 +211,8 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
     }
 }
 
-internal sealed record DuplicateModel(string FilePath, DiagnosticInfo Diagnostic);
+/// <summary>A spec whose model name another spec also uses; the first in path order is still generated.</summary>
+internal sealed record DuplicateModel(string FilePath, bool IsFirst, DiagnosticInfo Diagnostic);
 
 /// <summary>Build properties the generator reads (CompilerVisibleProperty in TorchSpecs.targets).</summary>
 internal sealed record GeneratorOptions(string Namespace, string ProjectDirectory)

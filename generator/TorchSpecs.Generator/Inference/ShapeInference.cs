@@ -82,14 +82,14 @@ internal static class ShapeInference
 
             bool softmax = layer.AppliedActivation == ActivationKind.Softmax;
             if (softmax && layer.Index != last)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast, layer.Location, layer.Name));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast, layer.Location, layer.DisplayName));
             plan = plan with { IsFinalSoftmax = softmax && layer.Index == last };
 
-            if (!attempt.Agrees)
+            // A plan that does not agree has a documented output that differs.
+            if (!attempt.Agrees && layer.Output is Shape declared)
             {
-                var declared = layer.Output!.Value;
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputMismatch, layer.OutputLocation ?? layer.Location,
-                    layer.Name, plan.Output, declared, attempt.Step.Arithmetic(declared), attempt.Step.Hint(declared)));
+                    layer.DisplayName, plan.Output, declared, attempt.Step.Arithmetic(declared), attempt.Step.Hint(declared)));
                 current = declared;
                 alternate = plan.Output;
                 continue;
@@ -180,7 +180,7 @@ internal static class ShapeInference
             }
             catch (OverflowException)
             {
-                Report(DiagnosticDescriptors.TensorTooLarge, Layer.Location, Layer.Name,
+                Report(DiagnosticDescriptors.TensorTooLarge, Layer.Location, Layer.DisplayName,
                     $"sizes overflow a 64-bit integer on its {In} input", MaxValues);
                 return null;
             }
@@ -189,7 +189,7 @@ internal static class ShapeInference
             double values = (double)o.H * o.W * o.C;
             if (o.H > MaxValues || o.W > MaxValues || o.C > MaxValues || values > MaxValues)
             {
-                Report(DiagnosticDescriptors.TensorTooLarge, Layer.Location, Layer.Name,
+                Report(DiagnosticDescriptors.TensorTooLarge, Layer.Location, Layer.DisplayName,
                     $"output would be {o} = {values.ToString("G6", CultureInfo.InvariantCulture)} values per example", MaxValues);
                 return null;
             }
@@ -207,7 +207,7 @@ internal static class ShapeInference
         public bool NeedMap()
         {
             if (!In.IsFlat) return true;
-            Report(DiagnosticDescriptors.FlatIntoSpatialLayer, Layer.Location, Layer.Name, KindName, In);
+            Report(DiagnosticDescriptors.FlatIntoSpatialLayer, Layer.Location, Layer.DisplayName, KindName, In);
             return false;
         }
 
@@ -215,7 +215,7 @@ internal static class ShapeInference
         public bool NeedFlat()
         {
             if (In.IsFlat) return true;
-            Report(DiagnosticDescriptors.FeatureMapIntoDense, Layer.Location, Layer.Name, KindName, In);
+            Report(DiagnosticDescriptors.FeatureMapIntoDense, Layer.Location, Layer.DisplayName, KindName, In);
             return false;
         }
 
@@ -239,7 +239,7 @@ internal static class ShapeInference
             long w = WindowOutput(In.W, Left, Right, k.W, s.W, d.W, l.Ceil);
             if (h <= 0 || w <= 0)
             {
-                Report(DiagnosticDescriptors.NonPositiveOutput, Layer.Location, Layer.Name,
+                Report(DiagnosticDescriptors.NonPositiveOutput, Layer.Location, Layer.DisplayName,
                     $"{h}x{w}", $"the {(k.H == k.W ? k.H.ToString(CultureInfo.InvariantCulture) : $"{k.H}x{k.W}")} {(pool ? "pool" : "kernel")} is larger than its padded {In.H + Top + Bottom}x{In.W + Left + Right} input ({Arithmetic(null)})");
                 return (null, null);
             }

@@ -65,7 +65,7 @@ internal sealed class ConvDefinition : LayerDefinition<ConvSpec>
             var input = step.In;
             if (input.C % l.Groups != 0 || l.Filters % l.Groups != 0)
             {
-                step.Report(DiagnosticDescriptors.GroupsDoNotDivide, l.Location, l.Name, l.Groups, input.C, l.Filters);
+                step.Report(DiagnosticDescriptors.GroupsDoNotDivide, l.Location, l.DisplayName, l.Groups, input.C, l.Filters);
                 return null;
             }
             var (h, w) = step.Window(l, pool: false);

@@ -103,5 +103,21 @@ internal static class Keys
     public static readonly KeyDefinition TargetSize = new("size", KeyType.Size, "The target size HxW (or n, or [h, w])", "6x6")
     { Required = true, Range = ValueRange.Positive, Help = "the target size as HxW, e.g. size: 6x6" };
 
+    /// <summary>The keys of the spec itself (its top-level mapping), in the order the docs list them.</summary>
+    public static readonly EquatableArray<KeyDefinition> Spec = new[]
+    {
+        new KeyDefinition("model", KeyType.Text, "The C# class name of the generated module: a PascalCase identifier, unique in the build", "AlexNet") { Required = true },
+        new KeyDefinition("description", KeyType.Text, "Free text, carried into the generated XML docs and summaries", "AlexNet as built in Keras"),
+        new KeyDefinition("source", KeyType.Text, "Where the table comes from, carried into the generated XML docs", "Krizhevsky et al. 2012, Table 1"),
+        new KeyDefinition("namespace", KeyType.Text, "The C# namespace of the generated class (the project's default otherwise)", "My.Models"),
+        new KeyDefinition("input", KeyType.Shape, "The input size HxWxC", "227x227x3") { Required = true, Help = "the input size as HxWxC, e.g. input: 227x227x3" },
+        new KeyDefinition("defaults", KeyType.Text, "Row keys applied to every row whose type takes them and that does not set them", "{ weight_init: he }"),
+        new KeyDefinition("layers", KeyType.Text, "The layer rows in order; in a spec with base:, the changes to the base's table", "- { name: conv1, type: conv, kernel: 3, filters: 64 }")
+        { Required = true, Help = "the list of layer rows, one - { name: conv1, type: conv, ... } per line" },
+        new KeyDefinition("base", KeyType.Text, "The model whose table this spec starts from", "Vgg11"),
+        new KeyDefinition("batchnorm", KeyType.Choice, "A batch norm row after every conv row", "after_conv")
+        { Choices = new[] { "after_conv", "after_activation" }.ToEquatableArray() },
+    }.ToEquatableArray();
+
     internal static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -87,7 +87,11 @@ internal abstract class LayerDefinition<T> : LayerDefinition where T : LayerSpec
 
     protected abstract LayerPlan? Infer(ShapeInference.ShapeStep step, T spec);
     protected virtual string Arithmetic(ShapeInference.ShapeStep step, T spec, Shape? declared) => $"a {TypeName} row keeps its input shape {step.In}";
-    protected virtual string Hint(ShapeInference.ShapeStep step, T spec, Shape declared) => "";
+    /// <summary>By default: a flat documented size that is the input flattened means a flatten row is missing above (a dropout written before the flatten).</summary>
+    protected virtual string Hint(ShapeInference.ShapeStep step, T spec, Shape declared) =>
+        declared.IsFlat && !step.In.IsFlat && declared.C == step.In.Elements
+            ? $". {step.In} flattened is {declared.C}: add a flatten row before {spec.Name}"
+            : "";
     protected abstract string Describe(LayerPlan plan, T spec);
     protected abstract string ModuleType(LayerPlan plan, T spec);
     protected abstract string Construct(LayerPlan plan, T spec);

@@ -62,13 +62,13 @@ internal abstract class PoolDefinition<T> : LayerDefinition<T> where T : PoolSpe
             if (!native && l is AvgPoolSpec && l.Padding.Mode == PaddingMode.Same)
             {
                 step.Report(DiagnosticDescriptors.Unsupported, l.Location,
-                    $"{l.Name}: Keras 'same' average pooling with uneven padding ({step.Top},{step.Bottom},{step.Left},{step.Right}) has no exact libtorch equivalent; use explicit padding or a kernel/stride that pads evenly");
+                    $"{l.DisplayName}: Keras 'same' average pooling with uneven padding ({step.Top},{step.Bottom},{step.Left},{step.Right}) has no exact libtorch equivalent; use explicit padding or a kernel/stride that pads evenly");
                 return null;
             }
             if (!native && l.Ceil)
             {
                 step.Report(DiagnosticDescriptors.Unsupported, l.Location,
-                    $"{l.Name}: ceil mode with uneven padding ({step.Top},{step.Bottom},{step.Left},{step.Right}) is not supported; use even padding or no ceil");
+                    $"{l.DisplayName}: ceil mode with uneven padding ({step.Top},{step.Bottom},{step.Left},{step.Right}) is not supported; use even padding or no ceil");
                 return null;
             }
             return step.Plan(Shape.Map(h.Value, w.Value, step.In.C)) with { NativePadding = native };

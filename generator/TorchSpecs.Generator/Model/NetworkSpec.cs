@@ -57,8 +57,11 @@ internal abstract record LayerSpec
     public string? TorchName { get; init; }
     /// <summary>False when the row had an error that leaves it unusable for inference.</summary>
     public bool IsComplete { get; init; } = true;
-    /// <summary>True when a derived spec inherits the row unchanged from its base's table (families).</summary>
-    public bool IsInherited { get; init; }
+    /// <summary>The model whose table this row is inherited from unchanged (families), or null for a row this spec writes or edits.</summary>
+    public string? InheritedFrom { get; init; }
+
+    /// <summary>How diagnostics name the row: <c>pool5</c>, or <c>pool5 (inherited from Vgg11)</c>.</summary>
+    public string DisplayName => InheritedFrom is null ? Name : $"{Name} (inherited from {InheritedFrom})";
 
     /// <summary>The activation the row applies after its layer (none for kinds without an activation key).</summary>
     public ActivationKind AppliedActivation => this is IActivatedSpec a ? a.Activation : ActivationKind.None;

@@ -9,33 +9,65 @@ using TorchSpecs.Generator.Model;
 namespace TorchSpecs.Generator.Parsing;
 
 /// <summary>
-/// One spec file after the per-file step: its header (model, base) and, for a spec that uses no
+/// What one spec tells the others: its model, the model it builds on, and a hash of its text.
+/// The headers of all specs are collected for <c>base:</c>; holding a hash rather than the text
+/// keeps that collection small, and an edit still changes the header of the spec edited.
+/// </summary>
+internal sealed record SpecHeader(string FilePath, string? Model, string? Base, LocationInfo? BaseLocation, bool UsesFamilyKeys, string Hash);
+
+/// <summary>
+/// One spec file after the per-file step: its header, its text and, for a spec that uses no
 /// family key, its complete parse. Equatable: the text is a string, the parse plain records.
 /// </summary>
-internal sealed record SpecFile(SpecSource Source, ParsedSpec? Parsed);
+internal sealed record SpecFile(SpecHeader Header, string Text, ParsedSpec? Parsed)
+{
+    public SpecSource Source => new(Header.FilePath, Text, Header.Model, Header.Base, Header.BaseLocation, Header.UsesFamilyKeys);
+}
+
+/// <summary>
+/// A spec with what it needs of the other specs: its own parse (no base), or the texts of its
+/// chain of bases (root first), or why the chain cannot be followed. A spec's value changes only
+/// when a file of its own chain does, so the parse after it (<see cref="SpecFamily.Resolve"/>)
+/// runs again only for the spec edited and the specs built on it.
+/// </summary>
+internal sealed record SpecChain(string FilePath, ParsedSpec? Plain, EquatableArray<SpecSource> Chain, DiagnosticInfo? Failure, string? Base, LocationInfo? BaseLocation);
 
 /// <summary>A spec resolved against the project's other specs: its expanded table, and the <c>base:</c> it names.</summary>
 internal sealed record ResolvedSpec(ParsedSpec Parsed, string? BaseModel, LocationInfo? BaseLocation);
 
 /// <summary>
 /// Resolves <c>base:</c> across files. Per file, <see cref="Read"/> parses what needs no other
-/// file; after the headers of all files are collected, <see cref="Resolve"/> follows each
-/// spec's chain of bases and expands its table. A spec without family keys passes through
-/// unchanged, so its value (and every step after it) stays cached when another file changes.
+/// file; with the headers of all files, <see cref="Gather"/> follows each spec's chain of bases
+/// and takes the texts of that chain; <see cref="Resolve"/> expands its table. A spec without
+/// family keys passes through unchanged, so its value (and every step after it) stays cached
+/// when another file changes.
 /// </summary>
 internal static class SpecFamily
 {
     public static SpecFile Read(string path, string? text)
     {
         var source = SpecParser.ReadHeader(path, text);
-        return new SpecFile(source, source.UsesFamilyKeys ? null : SpecParser.Parse(path, text));
+        var header = new SpecHeader(path, source.Model, source.Base, source.BaseLocation, source.UsesFamilyKeys, Hash(source.Text));
+        return new SpecFile(header, source.Text, source.UsesFamilyKeys ? null : SpecParser.Parse(path, text));
     }
 
-    public static ResolvedSpec Resolve(SpecFile file, ImmutableArray<SpecSource> all)
+    /// <summary>A SHA-256 of the text, hex: equal texts, equal hashes, on every machine.</summary>
+    internal static string Hash(string text)
     {
-        if (file.Parsed is not null) return new ResolvedSpec(file.Parsed, null, null);
-        var self = file.Source;
-        var chain = new List<SpecSource> { self };
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        var bytes = sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes(text));
+        var hex = new System.Text.StringBuilder(bytes.Length * 2);
+        foreach (byte b in bytes) hex.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        return hex.ToString();
+    }
+
+    public static SpecChain Gather(SpecFile file, ImmutableArray<SpecHeader> all, ImmutableArray<SpecFile> files)
+    {
+        var self = file.Header;
+        if (file.Parsed is not null) return new SpecChain(self.FilePath, file.Parsed, EquatableArray<SpecSource>.Empty, null, null, null);
+        SpecChain Fail(DiagnosticInfo d) => new(self.FilePath, null, EquatableArray<SpecSource>.Empty, d, self.Base, self.BaseLocation);
+
+        var chain = new List<SpecHeader> { self };
         var current = self;
         while (current.Base is not null)
         {
@@ -46,34 +78,46 @@ internal static class SpecFamily
                 if (current.FilePath == self.FilePath)
                 {
                     var models = all.Where(s => s.Model is not null && s.FilePath != self.FilePath).Select(s => s.Model!);
-                    return Fail(self, DiagnosticInfo.Create(DiagnosticDescriptors.UnknownBase, self.BaseLocation!, wanted, SpecParser.DidYouMean(wanted, models)));
+                    return Fail(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownBase, self.BaseLocation!, wanted, SpecParser.DidYouMean(wanted, models)));
                 }
-                return Fail(self, BaseHasErrors(self, current));
+                return Fail(BaseHasErrors(self, current));
             }
             if (chain.Any(c => c.FilePath == next.FilePath))
             {
-                if (next.FilePath != self.FilePath) return Fail(self, BaseHasErrors(self, current));
+                if (next.FilePath != self.FilePath) return Fail(BaseHasErrors(self, current));
                 string cycle = string.Join(" → ", Enumerable.Reverse(chain).Select(c => c.Model ?? Path.GetFileName(c.FilePath)).Append(self.Model ?? ""));
-                return Fail(self, DiagnosticInfo.Create(DiagnosticDescriptors.BaseCycle, self.BaseLocation!, self.Model ?? Path.GetFileName(self.FilePath), cycle));
+                return Fail(DiagnosticInfo.Create(DiagnosticDescriptors.BaseCycle, self.BaseLocation!, self.Model ?? Path.GetFileName(self.FilePath), cycle));
             }
             chain.Insert(0, next);
             current = next;
         }
-        if (chain.Count > 1)
+        var byPath = files.GroupBy(f => f.Header.FilePath, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var sources = chain.Select(h => byPath[h.FilePath].Source).ToEquatableArray();
+        return new SpecChain(self.FilePath, null, sources, null, self.Base, self.BaseLocation);
+    }
+
+    public static ResolvedSpec Resolve(SpecChain chain)
+    {
+        if (chain.Plain is not null) return new ResolvedSpec(chain.Plain, null, null);
+        if (chain.Failure is not null)
+            return new ResolvedSpec(new ParsedSpec(chain.FilePath, null, new[] { chain.Failure }.ToEquatableArray()), chain.Base, chain.BaseLocation);
+        var sources = chain.Chain;
+        var self = sources[sources.Count - 1];
+        if (sources.Count > 1)
         {
             // The base must stand on its own, shapes included: its problems are its file's to report,
             // and here they are one TS0016 rather than a copy of each.
-            var baseSpec = TorchSpecsGenerator.Infer(SpecParser.ParseFamily(chain.Take(chain.Count - 1).ToList()));
+            var baseSpec = TorchSpecsGenerator.Infer(SpecParser.ParseFamily(sources.Take(sources.Count - 1).ToList()));
             var broken = baseSpec.Diagnostics.FirstOrDefault(d => d.IsError);
             if (broken is not null)
-                return Fail(self, DiagnosticInfo.Create(DiagnosticDescriptors.BaseHasErrors, self.BaseLocation!, self.Base!, Path.GetFileName(broken.Location.FilePath)));
+                return new ResolvedSpec(new ParsedSpec(self.FilePath, null, new[]
+                {
+                    DiagnosticInfo.Create(DiagnosticDescriptors.BaseHasErrors, self.BaseLocation!, self.Base!, Path.GetFileName(broken.Location.FilePath)),
+                }.ToEquatableArray()), self.Base, self.BaseLocation);
         }
-        return new ResolvedSpec(SpecParser.ParseFamily(chain), self.Base, self.BaseLocation);
+        return new ResolvedSpec(SpecParser.ParseFamily(sources), self.Base, self.BaseLocation);
     }
 
-    private static DiagnosticInfo BaseHasErrors(SpecSource self, SpecSource broken) =>
+    private static DiagnosticInfo BaseHasErrors(SpecHeader self, SpecHeader broken) =>
         DiagnosticInfo.Create(DiagnosticDescriptors.BaseHasErrors, self.BaseLocation!, self.Base!, Path.GetFileName(broken.FilePath));
-
-    private static ResolvedSpec Fail(SpecSource self, DiagnosticInfo diagnostic) =>
-        new(new ParsedSpec(self.FilePath, null, new[] { diagnostic }.ToEquatableArray()), self.Base, self.BaseLocation);
 }

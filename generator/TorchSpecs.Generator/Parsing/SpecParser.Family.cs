@@ -30,6 +30,25 @@ internal sealed partial class SpecParser
 
     private string PathOf(YNode node) => _origins.TryGetValue(node, out var path) ? path : _path;
 
+    /// <summary>
+    /// A derived spec that changes the input, a row or the defaults: its inherited rows are
+    /// re-inferred, and their documented outputs (the base's document) are not checked.
+    /// </summary>
+    private bool _reinferInherited;
+
+    /// <summary>The model of each file of the chain, for "inherited from".</summary>
+    private readonly Dictionary<string, string> _modelOf = new(StringComparer.Ordinal);
+
+    /// <summary>The model a row of another file is inherited from, or null for this file's rows.</summary>
+    private string? InheritedFrom(YNode row)
+    {
+        string path = PathOf(row);
+        return path == _path ? null : _modelOf.TryGetValue(path, out var model) ? model : "the base";
+    }
+
+    /// <summary>True when the documented output is inherited and this spec re-infers it instead of checking it.</summary>
+    private bool IgnoresDocumentedOutput(YNode output) => _reinferInherited && PathOf(output) != _path;
+
     /// <summary>The model and base names of a file, read leniently: the full parse reports any problem.</summary>
     public static SpecSource ReadHeader(string path, string? text)
     {
@@ -70,10 +89,26 @@ internal sealed partial class SpecParser
 
     /// <summary>
     /// Reads the last spec of <paramref name="chain"/> (root first, each the base of the next)
-    /// into its expanded table. Problems in this file are reported where they are; a problem in
-    /// a base file is that file's to report, and here becomes one TS0016 at <c>base:</c>.
+    /// into its expanded table; a spec without a base is a chain of one, read the same way.
+    /// Problems in this file are reported where they are; a problem in a base file is that
+    /// file's to report, and here becomes one TS0016 at <c>base:</c>.
     /// </summary>
     public static ParsedSpec ParseFamily(IReadOnlyList<SpecSource> chain)
+    {
+        var (self, spec, all) = ReadChain(chain);
+        var own = all.Where(d => d.Location.FilePath == self.FilePath).ToList();
+        var foreignError = all.FirstOrDefault(d => d.Location.FilePath != self.FilePath && d.IsError);
+        if (foreignError is not null)
+        {
+            own.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BaseHasErrors, self.BaseLocation ?? LocationInfo.FileStart(self.FilePath),
+                self.Base ?? "", Path.GetFileName(foreignError.Location.FilePath)));
+            spec = null;
+        }
+        return new ParsedSpec(self.FilePath, spec, own.ToEquatableArray());
+    }
+
+    /// <summary>Every diagnostic of reading the chain, in whichever file of it they are (for tests: a base read as a base reports what it reports alone).</summary>
+    internal static (SpecSource Self, NetworkSpec? Spec, List<DiagnosticInfo> Diagnostics) ReadChain(IReadOnlyList<SpecSource> chain)
     {
         var self = chain[chain.Count - 1];
         var parser = new SpecParser(self.FilePath) { _textEnd = EndOf(self.Text) };
@@ -84,20 +119,11 @@ internal sealed partial class SpecParser
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            parser.Report(DiagnosticDescriptors.YamlSyntax, LocationInfo.FileStart(self.FilePath), $"the spec could not be read: {e.GetType().Name}: {e.Message}");
+            // A bug of ours must not take every model of the build down with it (CS8785).
+            parser.Report(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(self.FilePath), $"{e.GetType().Name}: {e.Message}");
             spec = null;
         }
-
-        var own = parser._diagnostics.Where(d => d.Location.FilePath == self.FilePath).ToList();
-        var foreignError = parser._diagnostics.FirstOrDefault(d => d.Location.FilePath != self.FilePath && d.IsError);
-        if (foreignError is not null)
-        {
-            own.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BaseHasErrors, self.BaseLocation ?? LocationInfo.FileStart(self.FilePath),
-                self.Base ?? "", Path.GetFileName(foreignError.Location.FilePath)));
-        }
-        var diagnostics = own.ToEquatableArray();
-        if (diagnostics.Any(d => d.IsError)) spec = null;
-        return new ParsedSpec(self.FilePath, spec, diagnostics);
+        return (self, spec, parser._diagnostics);
     }
 
     private NetworkSpec? ExpandChain(IReadOnlyList<SpecSource> chain)
@@ -105,6 +131,7 @@ internal sealed partial class SpecParser
         string? model = null, ns = null, description = null, source = null;
         LocationInfo? modelLocation = null;
         Shape? input = null;
+        bool emptyReported = false;
         var defaults = new Dictionary<string, YNode>(StringComparer.Ordinal);
         var rows = new List<Draft>();
 
@@ -117,10 +144,13 @@ internal sealed partial class SpecParser
             var values = ReadKeys(top, TopLevelKeys, "the spec");
             var start = Loc(top.Start, top.Start, file.FilePath);
 
+            // Every file's model name is checked (a base's problems are its own); the last one names this model.
+            _modelName = null;
+            string? name = ReadModelName(top, values);
             if (isSelf)
             {
-                model = ReadModelName(top, values);
-                if (model is not null) modelLocation = Loc(values["model"]);
+                model = name;
+                modelLocation = values.TryGetValue("model", out var modelNode) ? Loc(modelNode) : start;
             }
             if (values.TryGetValue("namespace", out var nsNode))
             {
@@ -133,7 +163,7 @@ internal sealed partial class SpecParser
 
             if (values.TryGetValue("input", out var inputNode))
                 input = ReadShape(inputNode, "input", mustBeMap: true);
-            else if (level == 0)
+            else if (level == 0 && !values.Suggested.Contains("input"))
                 Report(DiagnosticDescriptors.MissingKey, start, "The spec", "input", "the input size as HxWxC, e.g. input: 227x227x3");
 
             if (values.TryGetValue("defaults", out var defaultsNode))
@@ -149,16 +179,22 @@ internal sealed partial class SpecParser
                 }
             }
 
+            if (isSelf && level > 0)
+                _reinferInherited = values.ContainsKey("input") || values.ContainsKey("layers") || values.ContainsKey("defaults");
+            _modelOf[file.FilePath] = file.Model ?? name ?? "the base";
+
             if (level == 0)
             {
                 // The root of the chain: a base that could not be followed was reported by the resolver,
                 // unless it is not a name at all.
                 if (values.TryGetValue("base", out var baseNode))
                 {
-                    RequireString(baseNode, "base");
+                    // Read on its own (no resolver followed the base: a spec read outside the build), the base is unknown.
+                    if (RequireString(baseNode, "base") is { } baseName && chain.Count == 1)
+                        Report(DiagnosticDescriptors.UnknownBase, Loc(baseNode), baseName, "");
                     return null;
                 }
-                if (!ReadRootRows(values, top, start, rows)) return null;
+                emptyReported = ReadRootRows(values, start, rows);
             }
             else if (values.TryGetValue("layers", out var editsNode))
             {
@@ -172,21 +208,27 @@ internal sealed partial class SpecParser
         var mappings = new List<YNode>();
         foreach (var row in rows)
         {
+            if (row.Raw is not null)
+            {
+                mappings.Add(row.Raw);
+                continue;
+            }
             var mapping = new YMapping(row.Entries.ToList(), row.Start, row.End);
             if (row.Path != _path) _origins[mapping] = row.Path;
             mappings.Add(mapping);
         }
         var layers = new List<LayerSpec>();
-        if (mappings.Count == 0)
+        if (mappings.Count == 0 && !emptyReported)
             Report(DiagnosticDescriptors.EmptySpec, LocationInfo.FileStart(_path), "the expanded table has no rows; a model needs at least one layer row");
         ReadLayers(new YSequence(mappings, default, default), defaults, layers);
 
-        if (model is null || modelLocation is null || input is null) return null;
+        // Without a valid model name the table is still checked (Model is then empty: no model).
+        if (input is null) return null;
         return new NetworkSpec
         {
             FilePath = _path,
-            Model = model,
-            ModelLocation = modelLocation,
+            Model = model ?? "",
+            ModelLocation = modelLocation ?? LocationInfo.FileStart(_path),
             Namespace = ns,
             Description = description,
             Source = source,
@@ -218,22 +260,24 @@ internal sealed partial class SpecParser
         }
     }
 
-    private bool ReadRootRows(Dictionary<string, YNode> values, YMapping top, LocationInfo start, List<Draft> rows)
+    /// <summary>The rows of the chain's root, as written; true when it reported the table as missing or empty.</summary>
+    private bool ReadRootRows(KeyValues values, LocationInfo start, List<Draft> rows)
     {
         if (!values.TryGetValue("layers", out var layersNode))
         {
-            Report(DiagnosticDescriptors.MissingKey, start, "The spec", "layers", "the list of layer rows");
-            return false;
+            if (!values.Suggested.Contains("layers"))
+                Report(DiagnosticDescriptors.MissingKey, start, "The spec", "layers", "the list of layer rows, one - { name: conv1, type: conv, ... } per line");
+            return true;
         }
         if (layersNode is YScalar { IsNull: true } || layersNode is YSequence { Items.Count: 0 })
         {
             Report(DiagnosticDescriptors.EmptySpec, Loc(layersNode), "'layers' is empty; a model needs at least one layer row");
-            return false;
+            return true;
         }
         if (layersNode is not YSequence seq)
         {
             Report(DiagnosticDescriptors.WrongValueType, Loc(layersNode), "layers", "a list of layer rows", layersNode.Describe());
-            return false;
+            return true;
         }
         for (int i = 0; i < seq.Items.Count; i++)
         {
@@ -246,10 +290,11 @@ internal sealed partial class SpecParser
             }
             else
             {
-                Report(DiagnosticDescriptors.WrongValueType, Loc(seq.Items[i]), $"layers[{i}]", "a mapping such as { name: conv1, type: conv, ... }", seq.Items[i].Describe());
+                // Kept in its place: the row reader reports it, and the rows after it go on from there.
+                rows.Add(new Draft(seq.Items[i], PathOf(seq.Items[i])));
             }
         }
-        return true;
+        return false;
     }
 
     /// <summary>A derived spec's rows: each changes, inserts or removes one row of the base's expanded table.</summary>
@@ -356,8 +401,10 @@ internal sealed partial class SpecParser
             rows[target] = new Draft(edit.Entries, edit.Start, edit.End, PathOf(edit));
             return;
         }
-        var merged = new Draft(existing.Entries, existing.Start, existing.End, existing.Path);
-        foreach (var entry in edit.Entries.Where(e => e.Key.Value != "name"))
+        // The changed row is this spec's now: it is reported at the edit (its name), and its
+        // inherited keys keep their places in the base's file.
+        var merged = new Draft(existing.Entries, edit.Start, edit.End, PathOf(edit));
+        foreach (var entry in edit.Entries)
             merged.Set(entry.Key, entry.Value);
         rows[target] = merged;
     }
@@ -398,6 +445,13 @@ internal sealed partial class SpecParser
             if (rows[i].Get("type") is not YScalar { Value: "conv" }) continue;
             string? convName = NameOf(rows, i);
             if (convName is null) continue;
+            // A name the table already has (a base that already has batch norm rows): the rule's own mistake, reported at it.
+            if (FindRow(rows, BatchNormName(convName)) is int existing and >= 0)
+            {
+                Report(DiagnosticDescriptors.DuplicateLayerName, Loc(rule), BatchNormName(convName),
+                    $"{existing + 1} of the table (the batchnorm: rule names the row after {convName}; does the base already have batch norm rows?)");
+                return;
+            }
             var conv = rows[i];
             var entries = new List<KeyValuePair<YScalar, YNode>>
             {
@@ -468,6 +522,10 @@ internal sealed partial class SpecParser
             Path = path;
         }
 
+        /// <summary>A row that is not a mapping, kept as written for the row reader to report.</summary>
+        public Draft(YNode raw, string path) : this(Enumerable.Empty<KeyValuePair<YScalar, YNode>>(), raw.Start, raw.End, path) => Raw = raw;
+
+        public YNode? Raw { get; }
         public List<KeyValuePair<YScalar, YNode>> Entries { get; }
         public TextMark Start { get; }
         public TextMark End { get; }

@@ -15,9 +15,9 @@ internal sealed partial class SpecParser
     internal sealed class RowReader
     {
         private readonly SpecParser _parser;
-        private readonly Dictionary<string, YNode> _values;
+        private readonly KeyValues _values;
 
-        internal RowReader(SpecParser parser, Dictionary<string, YNode> values, string what, LocationInfo rowLocation)
+        internal RowReader(SpecParser parser, KeyValues values, string what, LocationInfo rowLocation)
         {
             _parser = parser;
             _values = values;
@@ -42,7 +42,7 @@ internal sealed partial class SpecParser
         {
             if (atRow)
             {
-                if (!_parser.Misspelt(key.Name)) Report(DiagnosticDescriptors.MissingKey, RowLocation, What, key.Name, key.Help);
+                if (!Misspelt(_values, key.Name)) Report(DiagnosticDescriptors.MissingKey, RowLocation, What, key.Name, key.Help);
             }
             else
             {

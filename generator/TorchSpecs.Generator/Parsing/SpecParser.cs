@@ -27,7 +27,7 @@ internal sealed record ParsedSpec(string FilePath, NetworkSpec? Spec, EquatableA
 /// </summary>
 internal sealed partial class SpecParser
 {
-    private static readonly string[] TopLevelKeys = { "model", "description", "source", "namespace", "input", "defaults", "layers", "base", "batchnorm" };
+    private static readonly string[] TopLevelKeys = Keys.Spec.Select(k => k.Name).ToArray();
 
     private static readonly string[] CommonRowKeys = Keys.Common.Select(k => k.Name).ToArray();
 
@@ -45,40 +45,29 @@ internal sealed partial class SpecParser
     private readonly string _path;
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private readonly HashSet<DiagnosticInfo> _reported = new();
+    /// <summary>The row each torch_name was first given to.</summary>
+    private readonly Dictionary<string, int> _torchNames = new(StringComparer.Ordinal);
     /// <summary>Errors reported so far, repeats included: a row with any is incomplete.</summary>
     private int _errorCount;
     private string? _modelName;
-    /// <summary>The keys the last <see cref="ReadKeys"/> suggested for a misspelt key.</summary>
-    private readonly HashSet<string> _suggested = new(StringComparer.Ordinal);
-    /// <summary>Missing keys not reported because a misspelt key already was: the row is still unusable.</summary>
-    private int _silentErrors;
-
-    internal bool Misspelt(string key)
+    /// <summary>
+    /// True when <paramref name="key"/> is missing only because it was misspelt (and that was
+    /// reported): the "missing key" it causes is not reported again, but the row stays unusable.
+    /// </summary>
+    internal static bool Misspelt(KeyValues values, string key)
     {
-        if (!_suggested.Contains(key)) return false;
-        _silentErrors++;
+        if (!values.Suggested.Contains(key)) return false;
+        values.SilentErrors++;
         return true;
     }
+
     private TextMark _textEnd = new(int.MaxValue, int.MaxValue, int.MaxValue);
 
     private SpecParser(string path) => _path = path;
 
-    public static ParsedSpec Parse(string path, string? text)
-    {
-        var parser = new SpecParser(path);
-        NetworkSpec? spec;
-        try
-        {
-            spec = parser.ParseFile(text ?? "");
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A bug of ours must not take every model of the build down with it (CS8785).
-            parser.Report(DiagnosticDescriptors.InternalError, LocationInfo.FileStart(path), $"{e.GetType().Name}: {e.Message}");
-            spec = null;
-        }
-        return new ParsedSpec(path, spec, parser._diagnostics.ToEquatableArray());
-    }
+    /// <summary>Reads a spec on its own: a family chain of one (<see cref="ParseFamily"/>), so every spec is read the same way.</summary>
+    public static ParsedSpec Parse(string path, string? text) =>
+        ParseFamily(new[] { new SpecSource(path, text ?? "", null, null, null, false) });
 
     /// <summary>
     /// Reads one file's text to its top mapping, reporting what keeps it from being a spec
@@ -122,75 +111,11 @@ internal sealed partial class SpecParser
         return top;
     }
 
-    private NetworkSpec? ParseFile(string text)
-    {
-        _textEnd = EndOf(text);
-        if (ReadTop(text, _path) is not YMapping top) return null;
-
-        var values = ReadKeys(top, TopLevelKeys, "the spec");
-        var misspelt = new HashSet<string>(_suggested, StringComparer.Ordinal);
-        string? model = ReadModelName(top, values);
-        string? ns = OptionalString(values, "namespace");
-        if (ns is not null && !IsValidNamespace(ns))
-            Report(DiagnosticDescriptors.InvalidName, Loc(values["namespace"]), "namespace", ns, "it must be dotted C# identifiers, such as My.Models");
-        string? description = OptionalString(values, "description");
-        string? source = OptionalString(values, "source");
-
-        Shape? input = null;
-        if (values.TryGetValue("input", out var inputNode))
-            input = ReadShape(inputNode, "input", mustBeMap: true);
-        else if (!misspelt.Contains("input"))
-            Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "input", "the input size as HxWxC, e.g. input: 227x227x3");
-
-        Dictionary<string, YNode> defaults = new(StringComparer.Ordinal);
-        if (values.TryGetValue("defaults", out var defaultsNode))
-        {
-            if (defaultsNode is YMapping defaultsMap)
-                defaults = ReadKeys(defaultsMap, LayerDefinitions.KindKeys, "defaults");
-            else if (!(defaultsNode is YScalar { IsNull: true }))
-                Report(DiagnosticDescriptors.WrongValueType, Loc(defaultsNode), "defaults", "a mapping of row keys", defaultsNode.Describe());
-        }
-
-        var layers = new List<LayerSpec>();
-        if (!values.TryGetValue("layers", out var layersNode))
-        {
-            if (!misspelt.Contains("layers")) Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "layers", "the list of layer rows, one - { name: conv1, type: conv, ... } per line");
-        }
-        else if (layersNode is YSequence rows)
-        {
-            if (rows.Items.Count == 0)
-                Report(DiagnosticDescriptors.EmptySpec, Loc(layersNode), "'layers' is empty; a model needs at least one layer row");
-            ReadLayers(rows, defaults, layers);
-        }
-        else if (layersNode is YScalar { IsNull: true })
-        {
-            Report(DiagnosticDescriptors.EmptySpec, Loc(layersNode), "'layers' is empty; a model needs at least one layer row");
-        }
-        else
-        {
-            Report(DiagnosticDescriptors.WrongValueType, Loc(layersNode), "layers", "a list of layer rows", layersNode.Describe());
-        }
-
-        // Without a valid model name the table is still checked (Model is then empty: no model).
-        if (input is null) return null;
-        return new NetworkSpec
-        {
-            FilePath = _path,
-            Model = model ?? "",
-            ModelLocation = values.TryGetValue("model", out var modelNode) ? Loc(modelNode) : Loc(top.Start, top.Start),
-            Namespace = ns,
-            Description = description,
-            Source = source,
-            Input = input.Value,
-            Layers = layers.ToEquatableArray(),
-        };
-    }
-
-    private string? ReadModelName(YMapping top, Dictionary<string, YNode> values)
+    private string? ReadModelName(YMapping top, KeyValues values)
     {
         if (!values.TryGetValue("model", out var node))
         {
-            if (!_suggested.Contains("model")) Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "model", "the C# class name of the model, e.g. model: AlexNet");
+            if (!values.Suggested.Contains("model")) Report(DiagnosticDescriptors.MissingKey, Loc(top.Start, top.Start), "The spec", "model", "the C# class name of the model, e.g. model: AlexNet");
             return null;
         }
         string? name = RequireString(node, "model");
@@ -207,7 +132,7 @@ internal sealed partial class SpecParser
         return name;
     }
 
-    private void ReadLayers(YSequence rows, Dictionary<string, YNode> defaults, List<LayerSpec> layers)
+    private void ReadLayers(YSequence rows, IReadOnlyDictionary<string, YNode> defaults, List<LayerSpec> layers)
     {
         var names = new Dictionary<string, int>(StringComparer.Ordinal);
         var properties = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -269,7 +194,7 @@ internal sealed partial class SpecParser
     private LayerSpec Unreadable(YNode row, int index, YNode? output)
     {
         Shape? shape = null;
-        if (output is YScalar { IsPlain: true, IsNull: false } s)
+        if (output is YScalar { IsPlain: true, IsNull: false } s && !IgnoresDocumentedOutput(s))
         {
             // Read quietly: the row already has its error, and a bad output only stops inference.
             int count = _diagnostics.Count;
@@ -284,7 +209,7 @@ internal sealed partial class SpecParser
         };
     }
 
-    private LayerSpec? ReadLayer(YMapping row, int index, Dictionary<string, YNode> defaults, Dictionary<string, int> typeCounts)
+    private LayerSpec? ReadLayer(YMapping row, int index, IReadOnlyDictionary<string, YNode> defaults, Dictionary<string, int> typeCounts)
     {
         var rowLocation = Loc(row.Start, row.Start, PathOf(row));
         // The type decides which keys are known, so read it before judging the other keys.
@@ -340,27 +265,42 @@ internal sealed partial class SpecParser
             }
         }
 
-        int before = _errorCount, silentBefore = _silentErrors;
+        int before = _errorCount;
         var spec = definition.Read(new RowReader(this, values, name, rowLocation)) with
         {
             Index = index, Name = name, PropertyName = ToPropertyName(name), Location = location,
         };
 
         if (values.TryGetValue("torch_name", out var torchNameNode))
-            spec = spec with { TorchName = ReadTorchName(torchNameNode) };
+        {
+            string? torchName = ReadTorchName(torchNameNode);
+            if (torchName is not null && _torchNames.TryGetValue(torchName, out int first))
+                Report(DiagnosticDescriptors.InvalidValue, Loc(torchNameNode), "torch_name", torchName,
+                    $"a module path no other row has (row {first + 1} has it: two rows cannot load the same PyTorch tensors)");
+            else if (torchName is not null)
+                _torchNames[torchName] = index;
+            spec = spec with { TorchName = torchName };
+        }
         if (values.TryGetValue("output", out var outputNode))
-            spec = spec with { Output = ReadShape(outputNode, "output", mustBeMap: false), OutputLocation = Loc(outputNode) };
+        {
+            var output = ReadShape(outputNode, "output", mustBeMap: false);
+            if (!IgnoresDocumentedOutput(outputNode)) spec = spec with { Output = output, OutputLocation = Loc(outputNode) };
+        }
+        spec = spec with { InheritedFrom = InheritedFrom(row) };
 
-        bool hadErrors = _errorCount > before || _silentErrors > silentBefore;
+        bool hadErrors = _errorCount > before || values.SilentErrors > 0;
         return spec with { IsComplete = complete && !hadErrors };
     }
 
     // ---- keys -------------------------------------------------------------------------
 
-    private Dictionary<string, YNode> ReadKeys(YMapping map, string[] allowed, string where, string[]? otherwiseKnown = null)
+    /// <summary>
+    /// The keys of a mapping that <paramref name="allowed"/> lists; every other key is reported
+    /// (with the key it probably meant, which then comes back in <see cref="KeyValues.Suggested"/>).
+    /// </summary>
+    private KeyValues ReadKeys(YMapping map, string[] allowed, string where, string[]? otherwiseKnown = null)
     {
-        var values = new Dictionary<string, YNode>(StringComparer.Ordinal);
-        _suggested.Clear();
+        var values = new KeyValues();
         foreach (var entry in map.Entries)
         {
             string key = entry.Key.Value;
@@ -371,7 +311,7 @@ internal sealed partial class SpecParser
             }
             string? closest = otherwiseKnown is not null && otherwiseKnown.Contains(key) ? null : Closest(key, allowed);
             // A misspelt required key is one mistake: the "missing key" it causes is not reported again.
-            if (closest is not null && !map.Entries.Any(e => e.Key.Value == closest)) _suggested.Add(closest);
+            if (closest is not null && !map.Entries.Any(e => e.Key.Value == closest)) values.Suggested.Add(closest);
             string hint = otherwiseKnown is not null && otherwiseKnown.Contains(key)
                 ? $"; '{key}' is not a key of this layer type (it takes {string.Join(", ", allowed)})"
                 : closest is not null ? $" (did you mean '{closest}'?)" : $"; the keys are {string.Join(", ", allowed)}";
@@ -409,7 +349,7 @@ internal sealed partial class SpecParser
         return null;
     }
 
-    private string? OptionalString(Dictionary<string, YNode> values, string key)
+    private string? OptionalString(IReadOnlyDictionary<string, YNode> values, string key)
     {
         if (!values.TryGetValue(key, out var node) || node is YScalar { IsNull: true }) return null;
         string? text = RequireString(node, key);
@@ -668,9 +608,9 @@ internal sealed partial class SpecParser
         return dims;
     }
 
-    internal void ReportMissing(Dictionary<string, YNode> values, string what, string key, string help)
+    internal void ReportMissing(KeyValues values, string what, string key, string help)
     {
-        if (Misspelt(key)) return;
+        if (Misspelt(values, key)) return;
         var at = values.TryGetValue("type", out var typeNode) ? Loc(typeNode) : LocationInfo.FileStart(_path);
         Report(DiagnosticDescriptors.MissingKey, at, what, key, help);
     }
@@ -753,4 +693,16 @@ internal sealed partial class SpecParser
         if (descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error) _errorCount++;
         if (_reported.Add(diagnostic)) _diagnostics.Add(diagnostic);
     }
+}
+
+/// <summary>The keys read from one mapping, and the keys its misspelt keys probably meant (values, not parser state).</summary>
+internal sealed class KeyValues : Dictionary<string, YNode>
+{
+    public KeyValues() : base(StringComparer.Ordinal) { }
+
+    /// <summary>Keys a misspelt key of this mapping was reported as probably meaning.</summary>
+    public HashSet<string> Suggested { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Missing keys not reported because a misspelt key already was: the row is still unusable.</summary>
+    public int SilentErrors { get; set; }
 }

@@ -456,13 +456,17 @@ public partial class DiagnosticTests
     }
 
     [Fact]
-    public void TS0011_DuplicateModelNameAcrossSpecsPointsAtTheLaterFilesModelValue()
+    public void TS0011_DuplicateModelNameAcrossSpecsPointsAtBothFilesModelValues()
     {
         const string first = "model: Twin\ninput: 8x8x3\nlayers:\n  - { name: flatten, type: flatten, output: 192 }\n";
         const string second = "# the copy\nmodel: Twin\ninput: 4x4x3\nlayers:\n  - { name: flatten, type: flatten, output: 48 }\n";
         var run = GeneratorHarness.Run(("specs/a.yaml", first), ("specs/b.yaml", second));
-        var d = Assert.Single(run.GeneratorDiagnostics);
-        AssertAt(d, second, "TS0011", 2, 8, "Twin",
+        var diagnostics = run.GeneratorDiagnostics.OrderBy(d => d.Location.GetLineSpan().Path, StringComparer.Ordinal).ToList();
+        Assert.Equal(2, diagnostics.Count);
+        AssertAt(diagnostics[0], first, "TS0011", 1, 8, "Twin",
+            "Model 'Twin' is also defined in b.yaml; model names must be unique in a project: rename one of them",
+            GeneratorHarness.ProjectDirectory + "specs/a.yaml");
+        AssertAt(diagnostics[1], second, "TS0011", 2, 8, "Twin",
             "Model 'Twin' is also defined in a.yaml; model names must be unique in a project: rename one of them",
             GeneratorHarness.ProjectDirectory + "specs/b.yaml");
         // The first one is still generated, and only once.

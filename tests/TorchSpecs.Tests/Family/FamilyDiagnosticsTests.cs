@@ -142,9 +142,10 @@ public class FamilyDiagnosticsTests
     }
 
     [Fact]
-    public void AShapeErrorCausedByAnInsertedRowIsReportedAtTheDerivedSpecsBaseLine()
+    public void InheritedRowsFollowAnInsertedRowInsteadOfTheBasesDocumentedOutputs()
     {
-        // A second pool halves the map, so the inherited flatten row's documented 64 is now wrong.
+        // A second pool halves the map: the inherited flatten row's documented 64 is the base's
+        // document, so it is re-inferred (16), not checked, and fc follows it.
         const string derived = """
             model: Derived
             base: Small
@@ -152,11 +153,49 @@ public class FamilyDiagnosticsTests
               - { after: pool1, name: pool2, type: maxpool, kernel: 2, output: 2x2x4 }
             """;
         var run = GeneratorHarness.Run(("specs/small.yaml", Base), ("specs/derived.yaml", derived));
-        var error = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal("TS0101", error.Id);
-        Assert.Equal("/project/specs/derived.yaml", error.Location.GetLineSpan().Path);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationDiagnostics);
+        string source = run.GeneratedSource(".Derived.g.cs");
+        Assert.Contains("new(\"flatten\", \"Flatten\", global::TorchSpecs.LayerKind.Flatten, Input: new global::TorchSpecs.TensorShape(2, 2, 4), Output: global::TorchSpecs.TensorShape.Flat(16)", source, StringComparison.Ordinal);
+        Assert.Contains("TrainableParams: 170,", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ANewInputNeedsNoRestatedOutputsButRowsTheDerivedSpecStatesAreChecked()
+    {
+        // 16x16 input: every inherited row follows; the restated fc output is checked, and both
+        // wrong rows the spec states are reported in one build.
+        const string derived = """
+            model: Derived
+            base: Small
+            input: 16x16x3
+            layers:
+              - { name: pool1, kernel: 2, output: 7x7x4 }
+              - { name: fc, units: 10, output: 12 }
+            """;
+        var run = GeneratorHarness.Run(("specs/small.yaml", Base), ("specs/derived.yaml", derived));
+        var errors = run.GeneratorDiagnostics.OrderBy(d => d.Location.GetLineSpan().StartLinePosition.Line).ToList();
+        Assert.Equal(new[] { "TS0101", "TS0101" }, errors.Select(e => e.Id));
+        Assert.Equal(Find(derived, "7x7x4"), Position(errors[0]));
+        Assert.Equal("pool1 output is 8x8x4 but the table says 7x7x4: floor((16 + 0 - 2)/2) + 1 = 8", errors[0].GetMessage());
+        Assert.Equal(Find(derived, "12"), Position(errors[1]));
+        Assert.Equal("fc output is 10 but the table says 12: units = 10", errors[1].GetMessage());
+
+        var fixedRun = GeneratorHarness.Run(("specs/small.yaml", Base), ("specs/derived.yaml", "model: Derived\nbase: Small\ninput: 16x16x3\n"));
+        Assert.Empty(fixedRun.GeneratorDiagnostics);
+        Assert.Contains("Output: global::TorchSpecs.TensorShape.Flat(256)", fixedRun.GeneratedSource(".Derived.g.cs"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnInheritedRowThatCannotWorkOnTheNewInputIsAnErrorThatSaysItIsInherited()
+    {
+        const string derived = "model: Derived\nbase: Small\ninput: 1x1x3\n";
+        var run = GeneratorHarness.Run(("specs/small.yaml", Base), ("specs/derived.yaml", derived));
+        var error = Only(run, "specs/derived.yaml");
+        Assert.Equal("TS0102", error.Id);
         Assert.Equal(Find(derived, "Small"), Position(error));
-        Assert.Equal("flatten output is 16 but the table says 64: 2 * 2 * 4 = 16", error.GetMessage());
+        Assert.Equal("pool1 (inherited from Small) output would be 0x0: the 2 pool is larger than its padded 1x1 input (floor((1 + 0 - 2)/2) + 1 = 0); use a smaller kernel or stride, more padding, or a larger input",
+            error.GetMessage());
     }
 
     [Fact]

@@ -48,7 +48,8 @@ public class IncrementalTests
 
     private static string? FileOf(object value) => value switch
     {
-        TorchSpecs.Generator.Parsing.SpecFile f => f.Source.FilePath,
+        TorchSpecs.Generator.Parsing.SpecFile f => f.Header.FilePath,
+        TorchSpecs.Generator.Parsing.SpecChain c => c.FilePath,
         TorchSpecs.Generator.Parsing.ResolvedSpec r => r.Parsed.FilePath,
         TorchSpecs.Generator.Parsing.ParsedSpec p => p.FilePath,
         TorchSpecs.Generator.Inference.InferenceResult r => r.FilePath,
@@ -111,9 +112,11 @@ public class IncrementalTests
         Assert.All(Reasons(second, TrackingNames.Infer).Where(r => r.File != SpecPath(edited)), r =>
             Assert.True(r.Reason == IncrementalStepRunReason.Cached, $"Infer output for {r.File} was {r.Reason}"));
         // The edited spec is read again (its value holds the text, which a spec based on it
-        // needs) but resolves to an equal table, so inference and emission do not run for it.
+        // needs) but parses to an equal table: its chain is Unchanged, so resolution, inference
+        // and emission do not run for it.
         Assert.Equal(IncrementalStepRunReason.Modified, Reasons(second, TrackingNames.Parse).Single(r => r.File == SpecPath(edited)).Reason);
-        Assert.Equal(IncrementalStepRunReason.Unchanged, Reasons(second, TrackingNames.Resolve).Single(r => r.File == SpecPath(edited)).Reason);
+        Assert.Equal(IncrementalStepRunReason.Unchanged, Reasons(second, TrackingNames.Gather).Single(r => r.File == SpecPath(edited)).Reason);
+        Assert.Equal(IncrementalStepRunReason.Cached, Reasons(second, TrackingNames.Resolve).Single(r => r.File == SpecPath(edited)).Reason);
         Assert.Equal(IncrementalStepRunReason.Cached, Reasons(second, TrackingNames.Infer).Single(r => r.File == SpecPath(edited)).Reason);
         AssertCachedOrUnchanged(Reasons(second, TrackingNames.Catalog), TrackingNames.Catalog);
         AssertCachedOrUnchanged(Reasons(second, TrackingNames.Options), TrackingNames.Options);
@@ -139,6 +142,70 @@ public class IncrementalTests
         }
         // The catalog holds only model names, so it comes out equal.
         AssertCachedOrUnchanged(Reasons(second, TrackingNames.Catalog), TrackingNames.Catalog);
+    }
+
+    // ---- families: a chain of three (A <- B <- C) and an unrelated D ------------------------
+
+    private static readonly string[] FamilyPaths = { "specs/a.yaml", "specs/b.yaml", "specs/c.yaml", "specs/d.yaml" };
+
+    private static string FamilySpec(int i, int filters = 8) => i switch
+    {
+        0 => $"""
+            model: NetA
+            input: 16x16x3
+            layers:
+              - {"{"} name: conv1, type: conv, kernel: 3, filters: {filters}, padding: 1, activation: relu {"}"}
+              - {"{"} name: pool1, type: maxpool, kernel: 2, output: 8x8x{filters} {"}"}
+              - {"{"} name: flatten, type: flatten {"}"}
+              - {"{"} name: fc, type: dense, units: 10 {"}"}
+            """,
+        1 => "model: NetB\nbase: NetA\nlayers:\n  - { name: fc, units: 20 }\n",
+        2 => "model: NetC\nbase: NetB\nbatchnorm: after_conv\n",
+        _ => Spec(9),
+    };
+
+    private static GeneratorRun FamilyRun() =>
+        GeneratorHarness.Run(Enumerable.Range(0, 4).Select(i => new InMemorySpec(GeneratorHarness.Absolute(FamilyPaths[i]), FamilySpec(i))), GeneratorHarness.Compilation(UserCode));
+
+    /// <summary>The specs whose Resolve step ran again (Modified or Unchanged, not Cached), by file name.</summary>
+    private static string[] ResolvedAgain(GeneratorRun run) => Reasons(run, TrackingNames.Resolve)
+        .Where(r => r.Reason is not IncrementalStepRunReason.Cached)
+        .Select(r => System.IO.Path.GetFileName(r.File!)).OrderBy(f => f, StringComparer.Ordinal).ToArray();
+
+    [Fact]
+    public void EditingASpecReResolvesOnlyItAndTheSpecsBuiltOnIt()
+    {
+        var first = FamilyRun();
+        Assert.Empty(first.GeneratorDiagnostics);
+        Assert.Equal(5, first.HintNames.Count());
+
+        // The root of the chain: every spec of the chain, never the unrelated one.
+        var root = first.RerunWithEditedSpec(GeneratorHarness.Absolute(FamilyPaths[0]), FamilySpec(0, filters: 16));
+        Assert.Empty(root.GeneratorDiagnostics);
+        Assert.Equal(new[] { "a.yaml", "b.yaml", "c.yaml" }, ResolvedAgain(root));
+
+        // The middle of the chain: it and the spec built on it.
+        var middle = first.RerunWithEditedSpec(GeneratorHarness.Absolute(FamilyPaths[1]), FamilySpec(1).Replace("units: 20", "units: 30"));
+        Assert.Equal(new[] { "b.yaml", "c.yaml" }, ResolvedAgain(middle));
+
+        // The unrelated spec: only itself; the chain's steps stay cached all the way to emission.
+        var unrelated = first.RerunWithEditedSpec(GeneratorHarness.Absolute(FamilyPaths[3]), Spec(9).Replace("filters: 13", "filters: 14").Replace("16x16x13", "16x16x14").Replace("8x8x13", "8x8x14").Replace("output: 832", "output: 896"));
+        Assert.Empty(unrelated.GeneratorDiagnostics);
+        Assert.Equal(new[] { "d.yaml" }, ResolvedAgain(unrelated));
+        Assert.All(Reasons(unrelated, TrackingNames.Infer).Where(r => !r.File!.EndsWith("d.yaml", StringComparison.Ordinal)),
+            r => Assert.Equal(IncrementalStepRunReason.Cached, r.Reason));
+    }
+
+    [Fact]
+    public void TheHeadersSpecsSeeOfEachOtherHoldAHashNotTheText()
+    {
+        var properties = typeof(TorchSpecs.Generator.Parsing.SpecHeader).GetProperties().Select(p => p.Name).ToArray();
+        Assert.Contains("Hash", properties);
+        Assert.DoesNotContain("Text", properties);
+        var a = TorchSpecs.Generator.Parsing.SpecFamily.Read("/p/a.yaml", FamilySpec(0));
+        var b = TorchSpecs.Generator.Parsing.SpecFamily.Read("/p/a.yaml", FamilySpec(0) + "# edited\n");
+        Assert.NotEqual(a.Header.Hash, b.Header.Hash);
+        Assert.Equal(a.Header with { Hash = "" }, b.Header with { Hash = "" });
     }
 
     [Fact]

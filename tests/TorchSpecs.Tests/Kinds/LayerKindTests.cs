@@ -75,6 +75,31 @@ public class LayerKindTests
     }
 
     [Fact]
+    public void TheSpecFormatsRowKeyTableListsExactlyTheKeysOfTheDefinitions()
+    {
+        // docs/spec-format.md, "Row keys": | key[, key...] | kinds (all, pools, or type names) | meaning |
+        string docs = TorchSpecs.Tests.Diagnostics.RepoFiles.Read("docs/spec-format.md").Replace("\r\n", "\n", StringComparison.Ordinal);
+        string table = docs.Substring(docs.IndexOf("## Row keys", StringComparison.Ordinal));
+        table = table.Substring(0, table.IndexOf("\n\n", table.IndexOf("|---", StringComparison.Ordinal), StringComparison.Ordinal));
+        var documented = new HashSet<(string Key, string Type)>();
+        foreach (var line in table.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| key ", StringComparison.Ordinal)))
+        {
+            var cells = line.Split('|').Select(c => c.Trim()).ToArray();
+            var kinds = cells[2].Split(',').Select(k => k.Trim()).SelectMany(k => k switch
+            {
+                "all" => LayerDefinitions.All.Select(d => d.TypeName),
+                "pools" => new[] { "maxpool", "avgpool" },
+                _ => new[] { k },
+            });
+            foreach (var key in cells[1].Split(',').Select(k => k.Trim()))
+                foreach (var kind in kinds) documented.Add((key, kind));
+        }
+        var defined = LayerDefinitions.All.SelectMany(d => d.AllKeys.Select(k => (k.Name, d.TypeName))).ToHashSet();
+        Assert.Empty(defined.Except(documented).OrderBy(x => x));
+        Assert.Empty(documented.Except(defined).OrderBy(x => x));
+    }
+
+    [Fact]
     public void EveryDefinitionsExampleRowIsAValidRow()
     {
         // Each example, as the only row after the input it needs, parses without an unknown key or wrong value.
