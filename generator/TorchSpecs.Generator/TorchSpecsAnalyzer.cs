@@ -17,7 +17,7 @@ namespace TorchSpecs.Generator;
 /// Reports every TS diagnostic of every spec (an AdditionalFiles item with TorchSpecsSpec="true").
 /// Generators generate and analyzers diagnose: editors refresh an analyzer's diagnostics on an
 /// additional file as it is edited, a generator's only after a build. The work is the generator's
-/// own, step for step (<see cref="SpecFamily.Read"/>, <see cref="SpecFamily.Resolve"/>,
+/// own, step for step (<see cref="SpecFamily.Read"/>, <see cref="SpecFamily.Gather"/>, <see cref="SpecFamily.Resolve"/>,
 /// <see cref="TorchSpecsGenerator.Infer(ResolvedSpec)"/>, <see cref="TorchSpecsGenerator.FindDuplicates"/>),
 /// so a spec gives the same diagnostics here as the generator's result for it; the generator
 /// reports none of them itself, so a build shows each once.
@@ -81,33 +81,33 @@ public sealed class TorchSpecsAnalyzer : DiagnosticAnalyzer
     private sealed class ProjectSpecs
     {
         private readonly AnalyzerOptions _options;
-        private readonly Lazy<ImmutableArray<SpecSource>> _headers;
+        private readonly Lazy<ImmutableArray<SpecFile>> _files;
         private readonly ConcurrentDictionary<string, InferenceResult> _results = new(StringComparer.Ordinal);
 
         public ProjectSpecs(AnalyzerOptions options)
         {
             _options = options;
-            _headers = new Lazy<ImmutableArray<SpecSource>>(ReadHeaders, LazyThreadSafetyMode.ExecutionAndPublication);
+            _files = new Lazy<ImmutableArray<SpecFile>>(ReadFiles, LazyThreadSafetyMode.ExecutionAndPublication);
         }
 
         private bool IsSpec(AdditionalText file) =>
             TorchSpecsGenerator.IsSpec(_options.AnalyzerConfigOptionsProvider.GetOptions(file));
 
-        /// <summary>Every spec's header, in the order of the additional files (the generator's order).</summary>
-        private ImmutableArray<SpecSource> ReadHeaders() => _options.AdditionalFiles
+        /// <summary>Every spec's per-file read, in the order of the additional files (the generator's order).</summary>
+        private ImmutableArray<SpecFile> ReadFiles() => _options.AdditionalFiles
             .Where(IsSpec)
-            .Select(file => Cache.Get(file, CancellationToken.None).Read.Source)
+            .Select(file => Cache.Get(file, CancellationToken.None).Read)
             .ToImmutableArray();
 
         private InferenceResult Result(AdditionalText file, CancellationToken cancellationToken) =>
             _results.GetOrAdd(file.Path, _ =>
             {
                 var cache = Cache.Get(file, cancellationToken);
-                // A spec without family keys is complete in itself (SpecFamily.Resolve passes it through):
+                // A spec without family keys is complete in itself (SpecFamily.Gather passes it through):
                 // its result depends on its text alone, and is kept with it.
                 if (cache.Read.Parsed is not null)
-                    return cache.Plain ??= TorchSpecsGenerator.Infer(SpecFamily.Resolve(cache.Read, ImmutableArray<SpecSource>.Empty));
-                return TorchSpecsGenerator.Infer(SpecFamily.Resolve(cache.Read, _headers.Value));
+                    return cache.Plain ??= TorchSpecsGenerator.Infer(SpecFamily.Resolve(cache.Read, ImmutableArray<SpecFile>.Empty));
+                return TorchSpecsGenerator.Infer(SpecFamily.Resolve(cache.Read, _files.Value));
             });
 
         public void Analyze(AdditionalFileAnalysisContext context)
@@ -118,15 +118,15 @@ public sealed class TorchSpecsAnalyzer : DiagnosticAnalyzer
             foreach (var diagnostic in result.Diagnostics)
                 context.ReportDiagnostic(diagnostic.ToDiagnostic());
 
-            // TS0011 goes on the later of two specs with one model name (in path order): only specs
-            // whose header names this model and whose path comes first can make this one a duplicate.
+            // TS0011 goes on every spec that shares its model name with another: only specs whose
+            // header names this model can make this one a duplicate.
             if (result.ModelName is null) return;
-            var earlier = _headers.Value
-                .Where(h => h.Model == result.ModelName && string.CompareOrdinal(h.FilePath, file.Path) < 0)
-                .Select(h => _options.AdditionalFiles.First(f => f.Path == h.FilePath))
+            var others = _files.Value
+                .Where(f => f.Header.Model == result.ModelName && f.Header.FilePath != file.Path)
+                .Select(f => _options.AdditionalFiles.First(a => a.Path == f.Header.FilePath))
                 .ToList();
-            if (earlier.Count == 0) return;
-            var candidates = earlier.Select(f => Result(f, context.CancellationToken)).Append(result).ToImmutableArray();
+            if (others.Count == 0) return;
+            var candidates = others.Select(f => Result(f, context.CancellationToken)).Append(result).ToImmutableArray();
             foreach (var duplicate in TorchSpecsGenerator.FindDuplicates(candidates).Where(d => d.FilePath == file.Path))
                 context.ReportDiagnostic(duplicate.Diagnostic.ToDiagnostic());
         }

@@ -96,6 +96,10 @@ internal static class SpecFamily
         return new SpecChain(self.FilePath, null, sources, null, self.Base, self.BaseLocation);
     }
 
+    /// <summary>Gather and Resolve in one: <paramref name="file"/> against the project's specs <paramref name="files"/>.</summary>
+    public static ResolvedSpec Resolve(SpecFile file, ImmutableArray<SpecFile> files) =>
+        Resolve(Gather(file, files.Select(f => f.Header).ToImmutableArray(), files));
+
     public static ResolvedSpec Resolve(SpecChain chain)
     {
         if (chain.Plain is not null) return new ResolvedSpec(chain.Plain, null, null);

@@ -23,8 +23,7 @@ public class AnalyzerTests
     private static List<string> PipelineDiagnostics(IReadOnlyList<(string Path, string Yaml)> specs)
     {
         var files = specs.Select(s => SpecFamily.Read(GeneratorHarness.Absolute(s.Path), s.Yaml)).ToList();
-        var headers = files.Select(f => f.Source).ToImmutableArray();
-        var results = files.Select(f => TorchSpecsGenerator.Infer(SpecFamily.Resolve(f, headers))).ToImmutableArray();
+        var results = files.Select(f => TorchSpecsGenerator.Infer(SpecFamily.Resolve(f, files.ToImmutableArray()))).ToImmutableArray();
         var duplicates = TorchSpecsGenerator.FindDuplicates(results);
         return results
             .SelectMany(r => r.Diagnostics.Select(d => d.ToDiagnostic())

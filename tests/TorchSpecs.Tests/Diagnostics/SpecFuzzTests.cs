@@ -62,7 +62,10 @@ public partial class SpecFuzzTests(ITestOutputHelper output)
     private static int Setting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : fallback;
 
-    private sealed record Seed(string Path, string Text, SpecSource Header);
+    private sealed record Seed(string Path, string Text, SpecSource Header)
+    {
+        public SpecFile File { get; } = SpecFamily.Read(Path, Text);
+    }
 
     [Fact]
     public void EveryMutantIsRejectedAtTheRightLineOrCompilesAndPassesCheck()
@@ -181,8 +184,8 @@ public partial class SpecFuzzTests(ITestOutputHelper output)
         try
         {
             var file = SpecFamily.Read(MutantPath, mutant.Text);
-            var headers = seeds.Where(s => s.Path != mutant.Original.Path).Select(s => s.Header).Append(file.Source).ToImmutableArray();
-            var result = TorchSpecsGenerator.Infer(SpecFamily.Resolve(file, headers));
+            var project = seeds.Where(s => s.Path != mutant.Original.Path).Select(s => s.File).Append(file).ToImmutableArray();
+            var result = TorchSpecsGenerator.Infer(SpecFamily.Resolve(file, project));
             string? source = result.Plan is null ? null : ModelEmitter.Emit(result.Plan, GeneratorHarness.Namespace, "specs/fuzz/mutant.yaml").Source;
             var diagnostics = result.Diagnostics.Select(d => d.ToDiagnostic()).ToList();
             watch.Stop();

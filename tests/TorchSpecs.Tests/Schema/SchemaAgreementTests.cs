@@ -113,9 +113,9 @@ public class SchemaAgreementTests(ITestOutputHelper output)
     internal static bool ParserAccepts(string yaml, bool withBase)
     {
         var file = SpecFamily.Read(Path, yaml);
-        var headers = new List<SpecSource> { file.Source };
-        if (withBase) headers.Add(SpecFamily.Read(BasePath, BaseYaml).Source);
-        var resolved = SpecFamily.Resolve(file, headers.ToImmutableArray());
+        var project = new List<SpecFile> { file };
+        if (withBase) project.Add(SpecFamily.Read(BasePath, BaseYaml));
+        var resolved = SpecFamily.Resolve(file, project.ToImmutableArray());
         return !resolved.Parsed.Diagnostics.Any(d => d.Id.StartsWith("TS00", StringComparison.Ordinal));
     }
 
