@@ -120,10 +120,12 @@ public class PackageTests
     public void RuntimeDependsOnTorchSharpAndTrainingCarriesThePlottingAndImageLibraries()
     {
         if (!OperatingSystem.IsLinux()) return;
+        // The runtime: TorchSharp, PyTorch weights (TorchSharp.PyBridge) and the ONNX writer's proto classes.
         var runtime = Dependencies(Nuspec($"TorchSpecs.Runtime.{V}.nupkg"));
-        Assert.Equal(new[] { "TorchSharp" }, runtime.Select(d => d.Id));
+        Assert.Equal(new[] { "Google.Protobuf", "OnnxSharp", "TorchSharp", "TorchSharp.PyBridge" }, runtime.Select(d => d.Id).Order(StringComparer.Ordinal));
+        // Plots and image decoding only in training.
         var training = Dependencies(Nuspec($"TorchSpecs.Training.{V}.nupkg"));
-        Assert.Equal(new[] { "ScottPlot", "StbImageSharp", "TorchSpecs.Runtime" }, training.Select(d => d.Id));
+        Assert.Equal(new[] { "ScottPlot", "SkiaSharp", "TorchSpecs.Runtime" }, training.Select(d => d.Id).Order(StringComparer.Ordinal));
         Assert.Equal(V, training.Single(d => d.Id == "TorchSpecs.Runtime").Version);
 
         Assert.Contains($"lib/net10.0/TorchSpecs.Runtime.dll", Entries($"TorchSpecs.Runtime.{V}.nupkg"));

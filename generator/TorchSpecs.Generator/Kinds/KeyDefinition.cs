@@ -60,8 +60,6 @@ internal sealed record KeyDefinition(string Name, KeyType Type, string Descripti
     public EquatableArray<string> Choices { get; init; } = EquatableArray<string>.Empty;
     /// <summary>What a "missing key" diagnostic says the key is, e.g. "the kernel size, e.g. kernel: 3".</summary>
     public string Help { get; init; } = "";
-    /// <summary>For <see cref="KeyType.Number"/>: the value must fit a float32 (the module holds it as one).</summary>
-    public bool Float32 { get; init; } = true;
 }
 
 /// <summary>Keys several kinds share; a kind takes them as they are or adapts one with <c>with</c>.</summary>

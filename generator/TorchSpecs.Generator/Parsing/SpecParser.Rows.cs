@@ -75,11 +75,6 @@ internal sealed partial class SpecParser
             if (!TryGet(key, out var node)) return null;
             double? value = _parser.Double(node, key.Name);
             if (value is null) return null;
-            if (key.Float32 && System.Math.Abs(value.Value) > float.MaxValue)
-            {
-                Report(DiagnosticDescriptors.InvalidValue, _parser.Loc(node), key.Name, Num(value.Value), FloatRange);
-                return null;
-            }
             if (key.Range is { } range && !range.Contains(value.Value))
             {
                 Report(DiagnosticDescriptors.InvalidValue, _parser.Loc(node), key.Name, Num(value.Value), range.Text);
@@ -101,6 +96,4 @@ internal sealed partial class SpecParser
         public InitSpec Init(KeyDefinition key) => TryGet(key, out _) ? _parser.OptionalInit(_values) : InitSpec.Default;
     }
 
-    /// <summary>What a number that a float32 cannot hold is told it must be.</summary>
-    internal static readonly string FloatRange = $"a number a 32-bit float can hold (at most {float.MaxValue.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} in size)";
 }

@@ -191,6 +191,10 @@ public static class OnnxExporter
                 case FlattenAttributes:
                     x = Node("Flatten", name, new[] { x }, name, Int("axis", 1));
                     break;
+                case GlobalAvgPoolAttributes:
+                    x = Node("GlobalAveragePool", name + "_pool", new[] { x }, name + "_pool");
+                    x = Node("Flatten", name, new[] { x }, name, Int("axis", 1));
+                    break;
                 case DenseAttributes d:
                 {
                     var inputs = new List<string> { x, Weight(name, "weight") };

@@ -99,6 +99,10 @@ public static partial class PyTorchExporter
                 case FlattenAttributes:
                     module = "nn.Flatten()";
                     break;
+                case GlobalAvgPoolAttributes:
+                    module = "nn.AdaptiveAvgPool2d(1)";
+                    call = $"torch.flatten({self}(x), 1)";
+                    break;
                 case DenseAttributes d:
                     module = $"nn.Linear({layer.Input.Channels}, {d.Units}{(d.Bias ? "" : ", bias=False")})";
                     break;
