@@ -49,7 +49,7 @@ public sealed class PyTorchExportTests : IDisposable
     private static readonly ModelInfo[] Small =
     {
         TestModels.TinyOnnxMix.Info, TestModels.KerasSameEven.Info, TestModels.CeilPool.Info, TestModels.TinyAlexNet.Info,
-        TestModels.TinyQuadrants.Info, TestModels.GlobalPoolHead.Info, FashionVgg.Info,
+        TestModels.TinyQuadrants.Info, TestModels.GlobalPoolHead.Info, TestModels.CeilPadPool.Info, FashionVgg.Info,
     };
 
     [SkippableTheory]
