@@ -20,13 +20,20 @@ using (var output = model.call(torch.rand(2, 1, 8, 8)))
 using var train = Quadrants(640, seed: 1);
 using var test = Quadrants(200, seed: 2);
 var options = new TrainOptions { Epochs = 3, BatchSize = 32, LearningRate = 0.05, ValidationFraction = 0.2, Seed = 5 };
-using var result = Trainer.Train(TinyNet.Info, train, "quadrants", options, Path.Combine("runs", "TinyNet"));
-foreach (var epoch in result.Meta.History)
+torch.manual_seed(options.Seed);  // the spec's initializers draw from it
+using var net = new TinyNet();
+var trainer = new Trainer(net, options, torch.CPU)
+{
+    Spec = TinyNet.Info,                                               // records the layer table in checkpoints
+    Checkpoints = new CheckpointPolicy(Path.Combine("runs", "TinyNet")), // leave it out and no file is written
+};
+var run = trainer.Fit(train);
+foreach (var epoch in run.History)
     Console.WriteLine($"epoch {epoch.Epoch}: train loss {epoch.TrainLoss:F3}, validation accuracy {epoch.ValidationAccuracy:F3}");
-var transform = new BatchTransform(TinyNet.Info.Input, FitMode.Resize, result.Meta.Normalization);
-var (_, accuracy) = Trainer.Measure(result.Model, test, transform);
+var transform = new BatchTransform(TinyNet.Info.Input, FitMode.Resize, run.Normalization!); // the training set's mean and std
+var (_, accuracy) = Trainer.Measure(net, test, transform);
 Console.WriteLine($"test accuracy: {accuracy:F3}");
-Console.WriteLine($"checkpoint: {result.BestCheckpoint}");
+Console.WriteLine($"checkpoint: {run.BestCheckpoint}");
 
 // 8x8 grayscale noise with one brighter 4x4 quadrant; the label says which one.
 static TensorImageDataSet Quadrants(int count, long seed)
