@@ -97,6 +97,16 @@ public class OneReaderTests
         Assert.Equal("TS0004", Assert.Single(rule.Diagnostics).Id);
     }
 
+    [Fact]
+    public void WithABatchnormRuleAnInvalidModelNameStillChecksShapesAndAMissingLayersKeyKeepsItsExample()
+    {
+        var invalid = TorchSpecs.Tests.Diagnostics.DiagnosticTests.Run(Disagreements.Single(d => d.Name == "invalid model name with a batchnorm rule").Yaml);
+        Assert.Equal(new[] { "TS0009", "TS0101" }, invalid.Select(d => d.Id).OrderBy(i => i, StringComparer.Ordinal));
+
+        var missing = Assert.Single(TorchSpecs.Tests.Diagnostics.DiagnosticTests.Run(Disagreements.Single(d => d.Name == "missing layers with a batchnorm rule").Yaml));
+        Assert.Equal("The spec needs 'layers': the list of layer rows, one - { name: conv1, type: conv, ... } per line", missing.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>A row as the table has it; documented outputs are the document's (a derived spec that changes rows re-infers inherited ones).</summary>
     private static LayerSpec Table(LayerSpec l) => l with { InheritedFrom = null, Output = null, OutputLocation = null };
 

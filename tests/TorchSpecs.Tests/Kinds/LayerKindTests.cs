@@ -100,6 +100,18 @@ public class LayerKindTests
     }
 
     [Fact]
+    public void EveryTopLevelKeyIsDefinedWithADescriptionAndAnExample()
+    {
+        Assert.Equal(new[] { "model", "description", "source", "namespace", "input", "defaults", "layers", "base", "batchnorm" },
+            TorchSpecs.Generator.Kinds.Keys.Spec.Select(k => k.Name));
+        Assert.All(TorchSpecs.Generator.Kinds.Keys.Spec, k =>
+        {
+            Assert.False(string.IsNullOrWhiteSpace(k.Description), k.Name);
+            Assert.False(string.IsNullOrWhiteSpace(k.Example), k.Name);
+        });
+    }
+
+    [Fact]
     public void EveryDefinitionsExampleRowIsAValidRow()
     {
         // Each example, as the only row after the input it needs, parses without an unknown key or wrong value.
