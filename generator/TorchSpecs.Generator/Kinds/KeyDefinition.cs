@@ -56,8 +56,22 @@ internal sealed record KeyDefinition(string Name, KeyType Type, string Descripti
     public string? Default { get; init; }
     /// <summary>The allowed values of a number (of each number, for pairs and paddings).</summary>
     public ValueRange? Range { get; init; }
-    /// <summary>The allowed words of a <see cref="KeyType.Choice"/> key (and words a padding may be).</summary>
+    /// <summary>The allowed words of a <see cref="KeyType.Choice"/> key (and the words a padding or an initializer may be).</summary>
     public EquatableArray<string> Choices { get; init; } = EquatableArray<string>.Empty;
+    /// <summary>Further words the reader accepts as one of <see cref="Choices"/> (linear for none); not offered, still valid.</summary>
+    public EquatableArray<string> Synonyms { get; init; } = EquatableArray<string>.Empty;
+    /// <summary>
+    /// The text form as a regular expression (the syntax both .NET and JSON Schema's ECMA-262 read):
+    /// all a <see cref="KeyType.Text"/> value may be, or the function forms of an
+    /// <see cref="KeyType.Initializer"/> besides its <see cref="Choices"/>. The reader checks the same
+    /// rule in code; the JSON Schema carries this, and the schema agreement test proves the two agree.
+    /// </summary>
+    public string? Pattern { get; init; }
+    /// <summary>
+    /// Keys of one kind with the same group are alternatives: a row gives exactly one of them
+    /// (lrn: size or depth_radius). None of them is <see cref="Required"/> on its own.
+    /// </summary>
+    public string? OneOf { get; init; }
     /// <summary>What a "missing key" diagnostic says the key is, e.g. "the kernel size, e.g. kernel: 3".</summary>
     public string Help { get; init; } = "";
 }
@@ -65,15 +79,20 @@ internal sealed record KeyDefinition(string Name, KeyType Type, string Descripti
 /// <summary>Keys several kinds share; a kind takes them as they are or adapts one with <c>with</c>.</summary>
 internal static class Keys
 {
+    private const string UnsignedNumber = @"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?";
+    private const string SignedNumber = "[-+]?" + UnsignedNumber;
+
     public static readonly EquatableArray<string> ActivationNames = new[] { "relu", "tanh", "sigmoid", "softmax", "none" }.ToEquatableArray();
 
     public static readonly KeyDefinition Name = new("name", KeyType.Text,
-        "The layer's name, unique in the model: its state_dict key and, in PascalCase, its property. Omitted: the kind's prefix and the row's number among rows of its type", "conv1");
+        "The layer's name, unique in the model: its state_dict key and, in PascalCase, its property. Omitted: the kind's prefix and the row's number among rows of its type", "conv1")
+    { Pattern = @"^[_ \-]*[A-Za-z][A-Za-z0-9_ \-]*$" };
     public static readonly KeyDefinition Type = new("type", KeyType.Choice, "The layer type", "conv") { Required = true };
     public static readonly KeyDefinition Output = new("output", KeyType.Shape,
         "The documented output size, HxWxC for feature maps and N once flat; checked against the inferred shape", "55x55x96");
     public static readonly KeyDefinition TorchName = new("torch_name", KeyType.Text,
-        "The row's module path in a PyTorch state_dict, unique in the model", "features.0");
+        "The row's module path in a PyTorch state_dict, unique in the model", "features.0")
+    { Pattern = @"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$" };
 
     /// <summary>The keys of every row, whatever its type.</summary>
     public static readonly EquatableArray<KeyDefinition> Common = new[] { Name, Type, Output, TorchName }.ToEquatableArray();
@@ -90,9 +109,14 @@ internal static class Keys
     public static readonly KeyDefinition Ceil = new("ceil", KeyType.Boolean, "Ceil-mode output sizes (Caffe)", "true") { Default = "false" };
 
     public static readonly KeyDefinition Activation = new("activation", KeyType.Choice,
-        "The activation applied after the layer", "relu") { Default = "none", Choices = ActivationNames };
+        "The activation applied after the layer", "relu") { Default = "none", Choices = ActivationNames, Synonyms = new[] { "linear" }.ToEquatableArray() };
     public static readonly KeyDefinition WeightInit = new("weight_init", KeyType.Initializer,
-        "normal(mean, std), truncated_normal(mean, std), he, glorot, zeros or default (TorchSharp's own)", "\"normal(0, 0.01)\"") { Default = "default" };
+        "normal(mean, std), truncated_normal(mean, std), he, glorot, zeros or default (TorchSharp's own)", "\"normal(0, 0.01)\"")
+    {
+        Default = "default",
+        Choices = new[] { "default", "he", "glorot", "zeros" }.ToEquatableArray(),
+        Pattern = @"^ *(normal|truncated_normal) *\( *" + SignedNumber + @" *, *\+?(?=[0-9.]*[1-9])" + UnsignedNumber + @" *\) *$",
+    };
     public static readonly KeyDefinition BiasInit = new("bias_init", KeyType.Number,
         "A constant the bias starts at (0 once a weight_init is given)", "1");
     public static readonly KeyDefinition Bias = new("bias", KeyType.Boolean, "false for a layer without bias", "false") { Default = "true" };

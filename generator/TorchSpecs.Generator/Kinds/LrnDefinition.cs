@@ -27,10 +27,10 @@ internal sealed class LrnDefinition : LayerDefinition<LrnSpec>
 {
     public static readonly KeyDefinition Size = new("size", KeyType.Integer,
         "PyTorch/Caffe convention: the channels in the window (alpha is divided by it)", "5")
-    { Range = ValueRange.Positive, Help = "size: 5 (PyTorch/Caffe convention) or depth_radius: 2 (TensorFlow convention)" };
+    { Range = ValueRange.Positive, OneOf = "window", Help = "size: 5 (PyTorch/Caffe convention) or depth_radius: 2 (TensorFlow convention)" };
     public static readonly KeyDefinition DepthRadius = new("depth_radius", KeyType.Integer,
         "TensorFlow convention: the window is 2r + 1 channels and alpha is not divided", "2")
-    { Range = ValueRange.NonNegative };
+    { Range = ValueRange.NonNegative, OneOf = "window" };
     private static readonly ValueRange ZeroOrMore = new(0, true, null, false, "zero or more");
     public static readonly KeyDefinition Alpha = new("alpha", KeyType.Number, "The scale of the sum of squares", "1e-4")
     { Default = "1e-4 (size) or 1 (depth_radius)", Range = ZeroOrMore };

@@ -35,7 +35,7 @@ internal sealed record AvgPoolSpec : PoolSpec
 internal abstract class PoolDefinition<T> : LayerDefinition<T> where T : PoolSpec
 {
     public static readonly KeyDefinition PoolKernel = Kinds.Keys.Kernel with { Description = "The pool size, k or [kh, kw]", Example = "2", Help = "the pool size, e.g. kernel: 2" };
-    public static readonly KeyDefinition PoolStride = Kinds.Keys.Stride with { Default = "kernel", Description = "The step of the window, s or [sh, sw]; defaults to the kernel" };
+    public static readonly KeyDefinition PoolStride = Kinds.Keys.Stride with { Default = "kernel", Description = "The step of the window, s or [sh, sw]" };
 
     protected static T ReadWindow(SpecParser.RowReader r, T empty, bool dilation)
     {

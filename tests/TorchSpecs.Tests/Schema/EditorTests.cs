@@ -128,7 +128,7 @@ public partial class EditorTests(EditorFixture editor, ITestOutputHelper output)
         // Markdown, with its punctuation escaped.
         string shown = (hover?["contents"]?["value"]?.GetValue<string>() ?? hover?.ToJsonString() ?? "").Replace("\\", "", StringComparison.Ordinal);
         output.WriteLine("hover on type: " + shown);
-        Assert.Contains(SpecFormat.TypeKey.Description, shown, StringComparison.Ordinal);
+        Assert.Contains(TorchSpecs.Generator.Kinds.Keys.Type.Description, shown, StringComparison.Ordinal);
 
         var types = editor.Server.Completion(uri, 7, 10);
         output.WriteLine("after type: " + string.Join(", ", types));

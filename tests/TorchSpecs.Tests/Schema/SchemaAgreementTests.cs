@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
+using TorchSpecs.Generator.Kinds;
 using TorchSpecs.Generator.Parsing;
 using TorchSpecs.Tests.Diagnostics;
 using Xunit.Abstractions;
@@ -63,22 +64,15 @@ public class SchemaAgreementTests(ITestOutputHelper output)
 
     private static readonly string BaseYaml = "model: Small\ninput: 8x8x3\nlayers:\n  - { name: conv1, type: conv, kernel: 3, filters: 4, padding: 1, output: 8x8x4 }\n  - { name: flatten, type: flatten, output: 256 }\n";
 
-    /// <summary>A minimal valid row of each type (its required keys).</summary>
-    internal static readonly IReadOnlyDictionary<string, List<(string Key, Probe Value)>> MinimalRows = new Dictionary<string, List<(string, Probe)>>
-    {
-        ["conv"] = new() { ("kernel", P("3", 3)), ("filters", P("4", 4)) },
-        ["maxpool"] = new() { ("kernel", P("2", 2)) },
-        ["avgpool"] = new() { ("kernel", P("2", 2)) },
-        ["adaptive_avgpool"] = new() { ("size", P("1x1")) },
-        ["lrn"] = new() { ("size", P("3", 3)) },
-        ["batchnorm"] = new(),
-        ["dropout"] = new() { ("rate", P("0.5", 0.5)) },
-        ["flatten"] = new(),
-        ["dense"] = new() { ("units", P("4", 4)) },
-        ["zeropad"] = new() { ("padding", P("1", 1)) },
-        ["resize"] = new() { ("size", P("4x4")) },
-        ["activation"] = new() { ("activation", P("relu")) },
-    };
+    /// <summary>
+    /// A minimal valid row of each type, from its definition: its required keys and the first of each
+    /// group of alternatives, each with its definition's example.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, List<(string Key, Probe Value)>> MinimalRows =
+        LayerDefinitions.All.ToDictionary(d => d.TypeName, d => d.Keys
+            .Where(k => k.Required || (k.OneOf is { } group && d.Keys.First(o => o.OneOf == group) == k))
+            .Select(k => (k.Name, new Probe(k.Example, SpecFormat.Json(k.Example))))
+            .ToList());
 
     /// <summary>A spec as YAML and as JSON from one list of entries (block style, one key a line).</summary>
     internal static (string Yaml, JsonNode Json) Spec(List<(string Key, Probe Value)> top, List<List<(string Key, Probe Value)>>? rows)

@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
+using TorchSpecs.Generator.Kinds;
 using TorchSpecs.Tests.Diagnostics;
 
 namespace TorchSpecs.Tests.Schema;
 
 /// <summary>
-/// schema/torchspecs.schema.json is written from the parser's tables (<see cref="SchemaWriter"/>):
-/// the committed file is what the writer gives today, and its keys and layer types are the parser's.
+/// schema/torchspecs.schema.json is written from the layer-kind definitions and the parser's tables
+/// (<see cref="SchemaWriter"/>): the committed file is what the writer gives today, its keys and
+/// layer types are the parser's, and each row key carries its definition's form and words.
 /// </summary>
 public class SchemaFileTests
 {
@@ -38,11 +40,56 @@ public class SchemaFileTests
     [Fact]
     public void TheDocumentationCoversExactlyTheParsersKeysInItsOrder()
     {
+        // Top-level and edit keys are documented in SpecFormat; row keys by their kinds' definitions.
         Assert.Equal(ParserTables.TopLevelKeys, SpecFormat.TopLevel.Select(k => k.Key));
-        Assert.Equal(ParserTables.LayerTypes.Keys, SpecFormat.Types.Keys);
-        foreach (var (type, kind) in ParserTables.LayerTypes)
-            Assert.Equal(ParserTables.RowKeys[kind], SpecFormat.Types[type].Keys.Select(k => k.Key));
         Assert.Equal(ParserTables.EditKeys.Order(StringComparer.Ordinal), SpecFormat.EditKeyDescriptions.Keys.Order(StringComparer.Ordinal));
+        // Each row key's example is a value of its own schema, and its default too where the schema carries one.
+        var wrong = new List<string>();
+        foreach (var definition in LayerDefinitions.All)
+            foreach (var key in definition.AllKeys)
+            {
+                var property = SchemaWriter.Property(key);
+                var schema = Json.Schema.JsonSchema.FromText(property.ToJsonString());
+                foreach (var value in property["examples"]!.AsArray().Append(property["default"]).Where(v => v is not null))
+                {
+                    using var document = System.Text.Json.JsonDocument.Parse(value!.ToJsonString());
+                    if (!schema.Evaluate(document.RootElement).IsValid) wrong.Add($"{definition.TypeName}.{key.Name}: {value.ToJsonString()}");
+                }
+                Assert.StartsWith(key.Description.TrimEnd('.'), property["description"]!.GetValue<string>(), StringComparison.Ordinal);
+                if (key.Default is { } d && !key.Required) Assert.Contains($"Default: {d}.", property["description"]!.GetValue<string>(), StringComparison.Ordinal);
+            }
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    [Fact]
+    public void TheSchemasRowKeysAreTheirDefinitions()
+    {
+        var row = Committed()["else"]!["properties"]!["layers"]!["items"]!.AsObject();
+        var descriptions = row["properties"]!["type"]!["enumDescriptions"]!.AsArray().Select(v => v!.GetValue<string>());
+        Assert.Equal(LayerDefinitions.All.Select(d => d.Description.TrimEnd('.') + "."), descriptions);
+        foreach (var definition in LayerDefinitions.All)
+        {
+            var branch = Branch(row, definition.TypeName);
+            Assert.StartsWith(definition.Description.TrimEnd('.'), branch["description"]!.GetValue<string>(), StringComparison.Ordinal);
+            var required = branch["required"]?.AsArray().Select(v => v!.GetValue<string>()) ?? Enumerable.Empty<string>();
+            Assert.Equal(definition.Keys.Where(k => k.Required).Select(k => k.Name), required);
+            var alternatives = branch["oneOf"]?.AsArray().Select(v => v!["required"]![0]!.GetValue<string>()) ?? Enumerable.Empty<string>();
+            Assert.Equal(definition.Keys.Where(k => k.OneOf is not null).Select(k => k.Name), alternatives);
+            foreach (var key in definition.AllKeys)
+            {
+                var property = branch["properties"]![key.Name]!.AsObject();
+                Assert.Equal(SchemaWriter.Value(key).Select(p => p.Key), property.Where(p => p.Key is not ("description" or "examples" or "default" or "enumDescriptions")).Select(p => p.Key));
+                Assert.Equal(SpecFormat.Json(key.Example)?.ToJsonString(), property["examples"]![0]?.ToJsonString());
+                if (key.Range is { Min: double min } range && key.Type == KeyType.Integer)
+                    Assert.Equal(range.MinInclusive ? min : min + 1, property["minimum"]!.GetValue<double>());
+                if (key.Range is { Min: double low } numberRange && key.Type == KeyType.Number)
+                    Assert.Equal(low, property[numberRange.MinInclusive ? "minimum" : "exclusiveMinimum"]!.GetValue<double>());
+                if (key.Range is { Max: double high } upper && key.Type == KeyType.Number)
+                    Assert.Equal(high, property[upper.MaxInclusive ? "maximum" : "exclusiveMaximum"]!.GetValue<double>());
+                if (key.Type == KeyType.Choice && key != Keys.Type)
+                    Assert.Equal(key.Choices.Concat(key.Synonyms), property["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+            }
+        }
     }
 
     private static JsonObject Branch(JsonObject row, string type) => row["allOf"]!.AsArray()

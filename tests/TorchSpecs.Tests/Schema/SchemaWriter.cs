@@ -1,13 +1,17 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Json.Schema;
 using Microsoft.CodeAnalysis.CSharp;
+using TorchSpecs.Generator.Kinds;
 
 namespace TorchSpecs.Tests.Schema;
 
 /// <summary>
-/// Writes schema/torchspecs.schema.json (JSON Schema draft-07) from <see cref="ParserTables"/> and
-/// <see cref="SpecFormat"/>. The committed file must equal what this writes
+/// Writes schema/torchspecs.schema.json (JSON Schema draft-07): the layer kinds and every row key
+/// (form, range, choices, required keys, default, description, example) from the kinds'
+/// definitions (<see cref="LayerDefinitions"/>, <see cref="KeyDefinition"/>), the top-level and
+/// edit keys from <see cref="ParserTables"/> and <see cref="SpecFormat"/>. The committed file must equal what this writes
 /// (<see cref="SchemaFileTests"/>); <c>TORCHSPECS_WRITE_SCHEMA=1 dotnet test --filter SchemaFileTests</c> rewrites it.
 /// No <c>$ref</c>: draft-07 ignores a description beside one, and editors show the inline text.
 /// </summary>
@@ -17,46 +21,18 @@ internal static class SchemaWriter
     public const string Id = "https://github.com/torchspecs/torchspecs/blob/main/schema/torchspecs.schema.json";
 
     private const string Dim = @"\s*0*[1-9][0-9]*\s*";
-    private const string Num = @"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?";
-    private const string PositiveNum = @"\+?(?=[0-9.]*[1-9])([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?";
 
     private static JsonObject PositiveInt() => new() { ["type"] = "integer", ["minimum"] = 1, ["maximum"] = int.MaxValue };
-    private static JsonObject NonNegativeInt() => new() { ["type"] = "integer", ["minimum"] = 0, ["maximum"] = int.MaxValue };
     private static JsonObject Array(JsonObject items, int min, int max) => new() { ["type"] = "array", ["items"] = items, ["minItems"] = min, ["maxItems"] = max };
     private static JsonObject AnyOf(params JsonObject[] options) => new() { ["anyOf"] = new JsonArray(options) };
     private static JsonObject Enum(IEnumerable<string> values) => new() { ["enum"] = new JsonArray(values.Select(v => (JsonNode)v!).ToArray()) };
     private static JsonObject Pattern(string pattern, params string[] types) =>
         new() { ["type"] = types.Length == 1 ? types[0] : new JsonArray(types.Select(t => (JsonNode)t!).ToArray()), ["pattern"] = pattern };
 
-    private static JsonObject PaddingList()
-    {
-        var list = Array(NonNegativeInt(), 1, 4);
-        list["not"] = new JsonObject { ["minItems"] = 3, ["maxItems"] = 3 };
-        return list;
-    }
-
-    /// <summary>The schema of one value form; mirrors SpecParser's value readers.</summary>
+    /// <summary>The schema of a top-level value form; mirrors SpecParser's readers of the top-level keys.</summary>
     public static JsonObject Value(ValueForm form) => form switch
     {
-        ValueForm.Name => Pattern(@"^[_ .\-]*[A-Za-z][A-Za-z0-9_ .\-]*$", "string"),
-        ValueForm.LayerType => Enum(ParserTables.LayerTypes.Keys),
-        ValueForm.Output => AnyOf(Pattern($"^{Dim}x{Dim}x{Dim}$", "string"), PositiveInt()),
         ValueForm.MapShape => Pattern($"^{Dim}x{Dim}x{Dim}$", "string"),
-        ValueForm.TorchName => Pattern(@"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$", "string"),
-        ValueForm.Pair => AnyOf(PositiveInt(), Array(PositiveInt(), 2, 2)),
-        ValueForm.Size => AnyOf(Pattern($"^{Dim}x{Dim}$", "string"), PositiveInt(), Array(PositiveInt(), 2, 2)),
-        ValueForm.PositiveInt => PositiveInt(),
-        ValueForm.NonNegativeInt => NonNegativeInt(),
-        ValueForm.Padding => AnyOf(NonNegativeInt(), PaddingList(), Enum(new[] { "same", "valid" })),
-        ValueForm.ExplicitPadding => AnyOf(NonNegativeInt(), PaddingList()),
-        ValueForm.Activation => Enum(new[] { "relu", "tanh", "sigmoid", "softmax", "none", "linear" }),
-        ValueForm.WeightInit => AnyOf(Enum(new[] { "default", "he", "glorot", "zeros" }),
-            Pattern($@"^ *(normal|truncated_normal) *\( *{Num} *, *{PositiveNum} *\) *$", "string")),
-        ValueForm.Number => new JsonObject { ["type"] = "number" },
-        ValueForm.PositiveNumber => new JsonObject { ["type"] = "number", ["exclusiveMinimum"] = 0 },
-        ValueForm.Rate => new JsonObject { ["type"] = "number", ["minimum"] = 0, ["exclusiveMaximum"] = 1 },
-        ValueForm.Fraction => new JsonObject { ["type"] = "number", ["minimum"] = 0, ["maximum"] = 1 },
-        ValueForm.Boolean => new JsonObject { ["type"] = "boolean" },
         ValueForm.Text => new JsonObject { ["type"] = new JsonArray("string", "null") },
         ValueForm.ModelName => ModelName(),
         ValueForm.Namespace => Pattern(NamespacePattern(), "string", "null"),
@@ -64,13 +40,78 @@ internal static class SchemaWriter
         _ => throw new ArgumentOutOfRangeException(nameof(form), form, "a form without a fixed schema"),
     };
 
-    /// <summary>A C# identifier that is no keyword (Roslyn's list) and not the catalog's class name.</summary>
+    /// <summary>
+    /// The schema of a row key's value, from its definition: its type's form, with its range (of
+    /// each number, for pairs, sizes and paddings), its choices and synonyms, and its pattern.
+    /// </summary>
+    public static JsonObject Value(KeyDefinition key)
+    {
+        JsonObject Whole() => WholeNumber(key);
+        switch (key.Type)
+        {
+            case KeyType.Integer: return Whole();
+            case KeyType.Number: return Number(key);
+            case KeyType.Boolean: return new JsonObject { ["type"] = "boolean" };
+            case KeyType.Pair: return AnyOf(Whole(), Array(Whole(), 2, 2));
+            case KeyType.Size:
+                if (key.Range != ValueRange.Positive) throw Unsupported(key, "a size whose numbers are not positive whole numbers (its HxW pattern is written for those)");
+                return AnyOf(Pattern($"^{Dim}x{Dim}$", "string"), Whole(), Array(Whole(), 2, 2));
+            case KeyType.Padding:
+                var list = Array(Whole(), 1, 4);
+                list["not"] = new JsonObject { ["minItems"] = 3, ["maxItems"] = 3 };
+                return key.Choices.Count > 0 ? AnyOf(Whole(), list, Enum(key.Choices)) : AnyOf(Whole(), list);
+            case KeyType.Choice:
+                // type: the layer kinds (Keys.Type cannot list them: the definitions hold Keys).
+                var words = key == Keys.Type ? LayerDefinitions.TypeNames : key.Choices.Concat(key.Synonyms);
+                if (!words.Any()) throw Unsupported(key, "a choice without choices");
+                return Enum(words);
+            case KeyType.Initializer:
+                if (key.Pattern is null || key.Choices.Count == 0) throw Unsupported(key, "an initializer needs its words (Choices) and its function forms (Pattern)");
+                return AnyOf(Enum(key.Choices), Pattern(key.Pattern, "string"));
+            case KeyType.Shape:
+                return AnyOf(Pattern($"^{Dim}x{Dim}x{Dim}$", "string"), PositiveInt());
+            case KeyType.Text:
+                return key.Pattern is { } pattern ? Pattern(pattern, "string") : new JsonObject { ["type"] = new JsonArray("string", "null") };
+            default:
+                throw Unsupported(key, $"the type {key.Type}");
+        }
+    }
+
+    private static NotSupportedException Unsupported(KeyDefinition key, string what) =>
+        new($"SchemaWriter cannot write the key '{key.Name}': {what}; add it to KeyDefinition and here");
+
+    /// <summary>A whole number in the key's range (and in an int, as the reader holds it).</summary>
+    private static JsonObject WholeNumber(KeyDefinition key)
+    {
+        var schema = new JsonObject { ["type"] = "integer" };
+        var range = key.Range;
+        if (range?.Min is double min) schema["minimum"] = (long)Math.Floor(min) + (range.MinInclusive && min == Math.Floor(min) ? 0 : 1);
+        else schema["minimum"] = int.MinValue;
+        if (range?.Max is double max) schema["maximum"] = (long)Math.Ceiling(max) - (range.MaxInclusive && max == Math.Ceiling(max) ? 0 : 1);
+        else schema["maximum"] = int.MaxValue;
+        return schema;
+    }
+
+    /// <summary>A number in the key's range, and one a float32 can hold where the key says so.</summary>
+    private static JsonObject Number(KeyDefinition key)
+    {
+        var schema = new JsonObject { ["type"] = "number" };
+        var range = key.Range;
+        if (range?.Min is double min) schema[range.MinInclusive ? "minimum" : "exclusiveMinimum"] = min;
+        else if (key.Float32) schema["minimum"] = -(double)float.MaxValue;
+        if (range?.Max is double max) schema[range.MaxInclusive ? "maximum" : "exclusiveMaximum"] = max;
+        else if (key.Float32) schema["maximum"] = (double)float.MaxValue;
+        return schema;
+    }
+
+    /// <summary>A C# identifier that is no keyword (Roslyn's list), not of lower-case letters only, and not the catalog's class name.</summary>
     private static JsonObject ModelName()
     {
         var reserved = SyntaxFacts.GetKeywordKinds().Concat(SyntaxFacts.GetContextualKeywordKinds())
             .Select(SyntaxFacts.GetText).Where(t => t.Length > 0 && char.IsLetter(t[0]))
             .Append("ModelCatalog").Distinct().Order(StringComparer.Ordinal);
-        var schema = Pattern("^[A-Za-z_][A-Za-z0-9_]*$", "string");
+        // Lower-case letters only are reserved for future keywords (CS8981): the reader refuses them.
+        var schema = Pattern("^(?![a-z]+$)[A-Za-z_][A-Za-z0-9_]*$", "string");
         schema["not"] = Enum(reserved);
         return schema;
     }
@@ -85,27 +126,66 @@ internal static class SchemaWriter
     private static JsonArray Examples(KeySpec key) =>
         new(key.Examples.Select(e => JsonSerializer.SerializeToNode(e)).ToArray());
 
-    /// <summary>A key's schema: its value's, with its description and examples.</summary>
-    private static JsonObject Property(KeySpec key, JsonObject? value = null)
+    /// <summary>A top-level key's schema: its value's, with its description and examples.</summary>
+    private static JsonObject Property(KeySpec key, JsonObject? value = null) =>
+        Documented(key.Description, Examples(key), value ?? Value(key.Form));
+
+    private static JsonObject Documented(string description, JsonArray examples, JsonObject value)
     {
-        var property = new JsonObject { ["description"] = key.Description, ["examples"] = Examples(key) };
-        foreach (var (k, v) in value ?? Value(key.Form)) property[k] = v?.DeepClone();
+        var property = new JsonObject { ["description"] = description, ["examples"] = examples };
+        foreach (var (k, v) in value) property[k] = v?.DeepClone();
         return property;
     }
 
-    private static IEnumerable<KeySpec> Common => new[] { SpecFormat.NameKey, SpecFormat.TypeKey, SpecFormat.OutputKey, SpecFormat.TorchNameKey };
+    /// <summary>
+    /// A row key's schema, all from its definition: its value's, its description with its default
+    /// (and what it must be given with), its example, and its default as a JSON value where the
+    /// default is one of its values (stride's "kernel" is a rule, not a value: it stays in the words).
+    /// </summary>
+    internal static JsonObject Property(KeyDefinition key)
+    {
+        var value = Value(key);
+        var property = Documented(Describe(key), new JsonArray(SpecFormat.Json(key.Example)), value);
+        if (key.Default is { } text && DefaultValue(text, value) is { } json) property["default"] = json;
+        return property;
+    }
+
+    /// <summary>The key's description as the editor shows it: the definition's, then its default or that it is required.</summary>
+    internal static string Describe(KeyDefinition key)
+    {
+        string text = key.Description.TrimEnd('.') + ".";
+        if (key.Required) text += " Required.";
+        else if (key.OneOf is { } group)
+        {
+            var alternatives = LayerDefinitions.All.Where(d => d.Keys.Contains(key)).SelectMany(d => d.Keys).Where(k => k.OneOf == group).Select(k => k.Name).Distinct();
+            text += $" Give one of {string.Join(", ", alternatives)}.";
+        }
+        else if (key.Default is { } d) text += $" Default: {d}.";
+        return text;
+    }
+
+    private static JsonNode? DefaultValue(string text, JsonObject value)
+    {
+        JsonNode? json;
+        try { json = SpecFormat.Json(text); }
+        catch (FormatException) { return null; }
+        if (json is null) return null;
+        var schema = JsonSchema.FromText(value.ToJsonString());
+        using var document = JsonDocument.Parse(json.ToJsonString());
+        return schema.Evaluate(document.RootElement).IsValid ? json : null;
+    }
 
     private static JsonObject TypeProperty()
     {
-        var property = Property(SpecFormat.TypeKey);
-        property["enumDescriptions"] = new JsonArray(ParserTables.LayerTypes.Keys.Select(t => (JsonNode)SpecFormat.Types[t].Description!).ToArray());
+        var property = Property(Keys.Type);
+        property["enumDescriptions"] = new JsonArray(LayerDefinitions.All.Select(d => (JsonNode)$"{d.Description.TrimEnd('.')}."!).ToArray());
         return property;
     }
 
     private static JsonObject CommonProperties(bool edit)
     {
         var properties = new JsonObject();
-        foreach (var key in Common) properties[key.Key] = key.Key == "type" ? TypeProperty() : Property(key);
+        foreach (var key in Keys.Common) properties[key.Name] = key == Keys.Type ? TypeProperty() : Property(key);
         if (edit)
         {
             properties["after"] = EditKey("after", new JsonObject { ["type"] = "string" }, "conv1_1");
@@ -122,41 +202,47 @@ internal static class SchemaWriter
         return property;
     }
 
-    /// <summary>What a row of one type takes: exactly the common keys and its own, its required ones present.</summary>
-    private static JsonObject Kind(string type, bool edit)
+    /// <summary>What a row of one kind takes: exactly the common keys and its own, its required ones present, one of each group of alternatives.</summary>
+    private static JsonObject Kind(LayerDefinition definition, bool edit)
     {
-        var (description, keys) = SpecFormat.Types[type];
         var properties = CommonProperties(edit);
-        foreach (var key in keys) properties[key.Key] = Property(key);
-        var schema = new JsonObject { ["description"] = description, ["properties"] = properties, ["additionalProperties"] = false };
-        var required = keys.Where(k => k.Required).Select(k => (JsonNode)k.Key!).ToArray();
+        foreach (var key in definition.Keys) properties[key.Name] = Property(key);
+        var schema = new JsonObject
+        {
+            ["description"] = $"{definition.Description.TrimEnd('.')}, e.g. {definition.Example}",
+            ["properties"] = properties,
+            ["additionalProperties"] = false,
+        };
+        var required = definition.Keys.Where(k => k.Required).Select(k => (JsonNode)k.Name!).ToArray();
         if (required.Length > 0) schema["required"] = new JsonArray(required);
-        if (type == "lrn")
-            schema["oneOf"] = new JsonArray(new JsonObject { ["required"] = new JsonArray("size") }, new JsonObject { ["required"] = new JsonArray("depth_radius") });
+        var alternatives = definition.Keys.Where(k => k.OneOf is not null).GroupBy(k => k.OneOf)
+            .Select(g => new JsonArray(g.Select(k => (JsonNode)new JsonObject { ["required"] = new JsonArray(k.Name) }).ToArray()))
+            .ToList();
+        if (alternatives.Count == 1) schema["oneOf"] = alternatives[0];
+        else if (alternatives.Count > 1) schema["allOf"] = new JsonArray(alternatives.Select(a => (JsonNode)new JsonObject { ["oneOf"] = a }).ToArray());
         return schema;
     }
 
-    private static JsonArray KindBranches(bool edit) => new(ParserTables.LayerTypes.Keys.Select(type => (JsonNode)new JsonObject
+    private static JsonArray KindBranches(bool edit) => new(LayerDefinitions.All.Select(definition => (JsonNode)new JsonObject
     {
-        ["if"] = new JsonObject { ["properties"] = new JsonObject { ["type"] = new JsonObject { ["const"] = type } }, ["required"] = new JsonArray("type") },
-        ["then"] = Kind(type, edit),
+        ["if"] = new JsonObject { ["properties"] = new JsonObject { ["type"] = new JsonObject { ["const"] = definition.TypeName } }, ["required"] = new JsonArray("type") },
+        ["then"] = Kind(definition, edit),
     }).ToArray());
 
     /// <summary>
-    /// Every non-common row key with the value forms it has in any type (size is HxW for resize,
+    /// Every non-common row key with the value forms it has in any kind (size is HxW for resize,
     /// a count for lrn): for defaults, and for a derived spec's row that changes a base row.
     /// </summary>
     private static JsonObject AnyTypeProperties()
     {
         var properties = new JsonObject();
-        var keys = ParserTables.LayerTypes.Keys.SelectMany(t => SpecFormat.Types[t].Keys).GroupBy(k => k.Key);
-        foreach (var group in keys)
+        foreach (var group in LayerDefinitions.All.SelectMany(d => d.Keys).GroupBy(k => k.Name))
         {
-            var forms = group.Select(k => k.Form).Distinct().ToList();
-            var first = group.First();
-            var value = forms.Count == 1 ? Value(forms[0]) : AnyOf(forms.Select(Value).ToArray());
-            string description = string.Join(" ", group.Select(k => k.Description).Distinct());
-            properties[group.Key] = Property(first with { Description = description }, value);
+            var values = group.Select(Value).DistinctBy(v => v.ToJsonString()).ToArray();
+            var examples = group.Select(k => SpecFormat.Json(k.Example)).DistinctBy(e => e?.ToJsonString()).ToArray();
+            // Required or not is a row's matter: here each kind's description of the key, once.
+            string description = string.Join(" ", group.Select(k => k.Description.TrimEnd('.') + ".").Distinct());
+            properties[group.Key] = Documented(description, new JsonArray(examples), values.Length == 1 ? values[0] : AnyOf(values));
         }
         return properties;
     }
