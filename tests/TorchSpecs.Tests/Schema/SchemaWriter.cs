@@ -92,15 +92,15 @@ internal static class SchemaWriter
         return schema;
     }
 
-    /// <summary>A number in the key's range, and one a float32 can hold where the key says so.</summary>
+    /// <summary>A number in the key's range, and one a float32 can hold (the reader's rule for every number, SpecLimits.Float32Problem).</summary>
     private static JsonObject Number(KeyDefinition key)
     {
         var schema = new JsonObject { ["type"] = "number" };
         var range = key.Range;
         if (range?.Min is double min) schema[range.MinInclusive ? "minimum" : "exclusiveMinimum"] = min;
-        else if (key.Float32) schema["minimum"] = -(double)float.MaxValue;
+        else schema["minimum"] = -(double)float.MaxValue;
         if (range?.Max is double max) schema[range.MaxInclusive ? "maximum" : "exclusiveMaximum"] = max;
-        else if (key.Float32) schema["maximum"] = (double)float.MaxValue;
+        else schema["maximum"] = (double)float.MaxValue;
         return schema;
     }
 
