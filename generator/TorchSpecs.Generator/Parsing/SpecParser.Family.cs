@@ -355,8 +355,10 @@ internal sealed partial class SpecParser
             rows[target] = new Draft(edit.Entries, edit.Start, edit.End, PathOf(edit));
             return;
         }
-        var merged = new Draft(existing.Entries, existing.Start, existing.End, existing.Path);
-        foreach (var entry in edit.Entries.Where(e => e.Key.Value != "name"))
+        // The changed row is this file's (its name included): what is wrong with it is reported
+        // here, at the row that changed it; the keys it keeps still point into the base.
+        var merged = new Draft(existing.Entries, edit.Start, edit.End, PathOf(edit));
+        foreach (var entry in edit.Entries)
             merged.Set(entry.Key, entry.Value);
         rows[target] = merged;
     }

@@ -245,6 +245,27 @@ public partial class DiagnosticTests
     }
 
     [Fact]
+    public void AShapeErrorOfARowADerivedSpecChangesIsReportedAtThatRowNotAtBase()
+    {
+        const string small = """
+            model: Small
+            input: 8x8x3
+            layers:
+              - { name: conv1, type: conv, kernel: 3, filters: 4, padding: 1, output: 8x8x4 }
+            """;
+        const string derived = """
+            model: Derived
+            base: Small
+            layers:
+              - { name: conv1, padding: 0 }
+            """;
+        var run = GeneratorHarness.Run(("specs/small.yaml", small), (Path, derived));
+        var d = Assert.Single(run.GeneratorDiagnostics);
+        AssertAt(d, derived, "TS0101", 4, 13, "conv1",
+            "conv1 output is 6x6x4 but the table says 8x8x4: floor((8 + 0 - 3)/1) + 1 = 6. padding: 1 (or same) would keep 8x8: add it to the row");
+    }
+
+    [Fact]
     public void TS0017_AliasesThatExpandPastTheBudgetAreOneError()
     {
         // Each level doubles: 2^20 values from 20 short lines (a "billion laughs").
