@@ -126,10 +126,15 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
     {
         var result = Infer(resolved.Parsed);
         if (resolved.BaseLocation is null || result.Diagnostics.All(d => d.Location.FilePath == result.FilePath)) return result;
+        // A row this spec changes is reported at that row (its name), even where the problem is
+        // at a key it inherits, such as the base's documented output.
+        var changedRows = resolved.Parsed.Spec?.Layers.Where(l => l.Location.FilePath == result.FilePath).ToList() ?? new List<LayerSpec>();
+        LocationInfo Relocate(LocationInfo at) =>
+            changedRows.FirstOrDefault(l => at == l.OutputLocation)?.Location ?? resolved.BaseLocation;
         return result with
         {
             Diagnostics = result.Diagnostics
-                .Select(d => d.Location.FilePath == result.FilePath ? d : d with { Location = resolved.BaseLocation })
+                .Select(d => d.Location.FilePath == result.FilePath ? d : d with { Location = Relocate(d.Location) })
                 .ToEquatableArray(),
         };
     }

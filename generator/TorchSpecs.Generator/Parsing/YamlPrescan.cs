@@ -99,7 +99,9 @@ internal static class YamlPrescan
                 blockScalarIndent = -1;
             }
 
-            if (!blank && flow == 0 && p < lineEnd && text[p] == '\t')
+            // A tab in the leading whitespace: YamlDotNet refuses it before content, before a comment
+            // and on most blank lines, and then points at 1:1 or at a later line.
+            if (flow == 0 && p < lineEnd && text[p] == '\t')
             {
                 var at = new TextMark(p, line, p - lineStart);
                 return new YamlProblem("tab",

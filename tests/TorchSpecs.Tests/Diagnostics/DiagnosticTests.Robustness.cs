@@ -204,6 +204,18 @@ public partial class DiagnosticTests
             "The spec is not valid YAML here: line 4 is indented with a tab; YAML indents with spaces only: replace the tab with spaces");
     }
 
+    [Theory]
+    [InlineData("\t# a comment")]
+    [InlineData("  \t# a comment")]
+    [InlineData("\t")]
+    [InlineData(" \t ")]
+    public void TS0001_ATabBeforeACommentOrStartingAnEmptyLineIsReportedAtTheTab(string line)
+    {
+        string yaml = "model: M\ninput: 8x8x3\nlayers:\n  - { name: flatten, type: flatten, output: 192 }\n" + line + "\n";
+        AssertAt(Single(yaml), yaml, "TS0001", 5, line.IndexOf('\t') + 1, "\t",
+            "The spec is not valid YAML here: line 5 is indented with a tab; YAML indents with spaces only: replace the tab with spaces");
+    }
+
     [Fact]
     public void TS0001_ATabBeforeAKeyIsReportedAtItsOwnLineNotTheLineAbove()
     {
@@ -242,6 +254,27 @@ public partial class DiagnosticTests
             """;
         AssertAt(Single(yaml), yaml, "TS0010", 5, 5, "*block",
             "Layer name 'conv1' is already used by row 1; layer names must be unique in a model: rename one of them");
+    }
+
+    [Fact]
+    public void AShapeErrorOfARowADerivedSpecChangesIsReportedAtThatRowNotAtBase()
+    {
+        const string small = """
+            model: Small
+            input: 8x8x3
+            layers:
+              - { name: conv1, type: conv, kernel: 3, filters: 4, padding: 1, output: 8x8x4 }
+            """;
+        const string derived = """
+            model: Derived
+            base: Small
+            layers:
+              - { name: conv1, padding: 0 }
+            """;
+        var run = GeneratorHarness.Run(("specs/small.yaml", small), (Path, derived));
+        var d = Assert.Single(run.GeneratorDiagnostics);
+        AssertAt(d, derived, "TS0101", 4, 13, "conv1",
+            "conv1 output is 6x6x4 but the table says 8x8x4: floor((8 + 0 - 3)/1) + 1 = 6. padding: 1 (or same) would keep 8x8: add it to the row");
     }
 
     [Fact]
@@ -292,6 +325,23 @@ public partial class DiagnosticTests
         Assert.Equal("TS0001", d.Id);
         Assert.Equal($"The spec is not valid YAML here: the YAML nests deeper than {YamlTree.MaxDepth} levels", d.GetMessage(CultureInfo.InvariantCulture));
         Assert.Equal(line, d.Location.GetLineSpan().StartLinePosition.Line);
+    }
+
+    [Fact]
+    public void ThePreScanAcceptsValidYamlItMightMistakeForTabsOrDepth()
+    {
+        // A block scalar's text may be indented further (and hold tabs); a row may span lines in
+        // flow style; a tab may separate a key from its value.
+        string yaml = "model: Fine\n" +
+            "description: |\n  first line\n      indented\ttext\n" + string.Concat(Enumerable.Range(1, 40).Select(i => "  " + new string(' ', i) + "deeper\n")) +
+            "source:\tKrizhevsky et al. [2012]\n" +
+            "input: 8x8x3\n" +
+            "layers:\n" +
+            "  - { name: conv1, type: conv, kernel: [3,\n      3], filters: 4, padding: 1, output: 8x8x4 }\n" +
+            "\n" +
+            "  - { name: flatten, type: flatten, output: 256 }\n";
+        Assert.Null(YamlPrescan.Check(yaml, YamlTree.MaxDepth));
+        AssertCompiles(yaml);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using TorchSpecs.Generator;
 using TorchSpecs.Generator.Emit;
 using TorchSpecs.Generator.Parsing;
@@ -268,10 +269,13 @@ public partial class SpecFuzzTests(ITestOutputHelper output)
         if (problem is not null) stats.Fail(problem.StartsWith("CS", StringComparison.Ordinal) ? "cs" : "check", mutant, problem);
     }
 
+    private static readonly Lazy<Compilation> EmptyCompilation = new(() => GeneratorHarness.Compilation());
+
     private static string? CompileAndCheck(string source, string typeName, Stats stats)
     {
         stats.Compiled++;
-        var compilation = GeneratorHarness.Compilation(source).WithAssemblyName($"FuzzModel{stats.Compiled}");
+        // Derived from one compilation, so the references' symbols (TorchSharp's are large) are bound once.
+        var compilation = EmptyCompilation.Value.AddSyntaxTrees(CSharpSyntaxTree.ParseText(source, GeneratorHarness.ParseOptions)).WithAssemblyName($"FuzzModel{stats.Compiled}");
         using var image = new MemoryStream();
         var emitted = compilation.Emit(image);
         var bad = emitted.Diagnostics.FirstOrDefault(d => d.Severity >= DiagnosticSeverity.Warning);
