@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using TorchSpecs.Cli;
 using TorchSpecs.Data;
@@ -32,7 +33,9 @@ public sealed class TorchrunTests : IDisposable
         string script = Path.Combine(Family.FamilyModelTests.RepoRoot(), "scripts", "train_ddp.py");
         // Debian's torchrun 1.13 on Python 3.11 cannot parse its default --redirects/--tee "0"; name both.
         var start = new ProcessStartInfo("/usr/bin/torchrun") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir.Path };
-        foreach (var arg in new[] { "--nproc_per_node", "2", "--redirects", "2", "--tee", "1", "--log_dir", _dir.File("logs"), script,
+        // A free port of this machine's loopback, not torchrun's fixed 29500, so that two runs at once never collide.
+        foreach (var arg in new[] { "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port", FreePort().ToString(CultureInfo.InvariantCulture),
+                     "--redirects", "2", "--tee", "1", "--log_dir", _dir.File("logs"), script,
                      "--module", module, "--model", "FashionVgg", "--dataset", "fashion-mnist", "--limit", "8000",
                      "--max-steps", "120", "--batch-size", "64", "--lr", "0.05", "--out", checkpoint })
             start.ArgumentList.Add(arg);
@@ -56,5 +59,12 @@ public sealed class TorchrunTests : IDisposable
         (code, output, error) = CliRunner.Run(PredictVerb.Create(new[] { FashionVgg.Info }), "FashionVgg", "--weights", checkpoint, "--input", input, "--top", "10");
         Assert.True(code == 0, error);
         Assert.Contains("Ankle boot", output);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
