@@ -5,7 +5,7 @@ model's output for it in eval mode (in TorchSharp's exchange format).
     export_torchvision.py alexnet weights.dat probe.dat [seed] [size]
 
 The weights file's extension picks its format: .pth or .pt is torch.save's zip, .safetensors is
-safetensors (written here: an 8-byte header length, a JSON header, raw little-endian data), and
+safetensors (an 8-byte header length, a JSON header, raw little-endian data; the fixtures' writer), and
 anything else TorchSharp's exchange format (the exportsd.py convention).
 
 The model is built with random weights (weights=None: nothing is downloaded), seeded, so a test
@@ -13,12 +13,14 @@ can load the weights into the generated TorchSpecs model and compare its output 
 Format: LEB128 count; per entry LEB128 key length, UTF-8 key, LEB128 ScalarType code, LEB128
 number of dimensions, LEB128 dimensions, raw little-endian values.
 """
-import json
-import struct
+import os
 import sys
 
 import torch
 import torchvision
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "TorchSpecs.Tests", "Interop", "Fixtures"))
+from torchvision_models import save_safetensors  # noqa: E402  (the one safetensors writer, as bench/interop_parity.py uses it)
 
 CODES = {torch.uint8: 0, torch.int8: 1, torch.int16: 2, torch.int32: 3, torch.int64: 4,
          torch.float16: 5, torch.float32: 6, torch.float64: 7, torch.bool: 11, torch.bfloat16: 15}
@@ -50,30 +52,11 @@ def write(path, tensors):
             f.write(t.detach().cpu().contiguous().numpy().tobytes())
 
 
-SAFETENSORS = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.int32: "I32", torch.float16: "F16", torch.uint8: "U8"}
-
-
-def write_safetensors(path, tensors):
-    header, chunks, offset = {}, [], 0
-    for key, t in tensors.items():
-        data = t.detach().cpu().contiguous().numpy().tobytes()
-        header[key] = {"dtype": SAFETENSORS[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for chunk in chunks:
-            f.write(chunk)
-
-
 def save_weights(path, state):
     if path.endswith((".pth", ".pt")):
         torch.save(state, path)
     elif path.endswith(".safetensors"):
-        write_safetensors(path, state)
+        save_safetensors(state, path, metadata=False)
     else:
         write(path, state)
 

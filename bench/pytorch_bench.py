@@ -14,9 +14,13 @@ without it, --json prints {"available": false, "reason": ...} and the script exi
 """
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from exported_model import load_class  # noqa: E402
 
 
 def unavailable(reason, as_json):
@@ -25,14 +29,6 @@ def unavailable(reason, as_json):
     else:
         print("PyTorch benchmark not run: " + reason)
     sys.exit(0)
-
-
-def load(path, name):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("exported_model", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)
 
 
 def main():
@@ -60,7 +56,7 @@ def main():
     threads = args.threads or os.cpu_count()
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    Model = load(args.module, args.model)
+    Model = load_class(args.module, args.model)
     model = Model()
     input_shape, classes = tuple(Model.input_shape), Model.num_classes
     if args.check:

@@ -22,7 +22,6 @@ normalized with the training set's per-channel mean and standard deviation, as t
 """
 import argparse
 import gzip
-import importlib.util
 import json
 import os
 import struct
@@ -35,6 +34,8 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
+
+from exported_model import load_class  # beside this script
 
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 CIFAR = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
@@ -101,13 +102,6 @@ def load(args, split, input_shape):
     return x, labels, classes
 
 
-def import_module(path, name):
-    spec = importlib.util.spec_from_file_location("exported_model", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--module", required=True, help="the exported .py file")
@@ -141,7 +135,7 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
 
-    Model = import_module(args.module, args.model)
+    Model = load_class(args.module, args.model)
     model = Model().to(device)
     x, y, classes = load(args, "train", Model.input_shape)
     mean = x.mean(dim=(0, 2, 3))

@@ -4,16 +4,13 @@ using System.Linq;
 using TorchSpecs.Generator.Inference;
 using TorchSpecs.Generator.Kinds;
 using TorchSpecs.Generator.Model;
+using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Emit;
 
 /// <summary>Emits one model class from its inferred plan. Sees only plain data.</summary>
 internal static class ModelEmitter
 {
-    private const string Torch = "global::TorchSharp.torch";
-    private const string Nn = "global::TorchSharp.torch.nn";
-    private const string Tensor = "global::TorchSharp.torch.Tensor";
-
     public static (string HintName, string Source) Emit(ModelPlan plan, string defaultNamespace, string specFile)
     {
         var spec = plan.Spec;

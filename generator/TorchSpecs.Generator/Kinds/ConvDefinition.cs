@@ -8,7 +8,7 @@ using static TorchSpecs.Generator.Kinds.Cs;
 namespace TorchSpecs.Generator.Kinds;
 
 /// <summary>A <c>conv</c> row: its keys with the defaults filled in.</summary>
-internal sealed record ConvSpec : LayerSpec, IWindowSpec, IActivatedSpec, IWeightedSpec
+internal sealed record ConvSpec : WeightedSpec, IWindowSpec
 {
     public override LayerKind Kind => LayerKind.Conv;
     public Pair Kernel { get; init; }
@@ -17,10 +17,6 @@ internal sealed record ConvSpec : LayerSpec, IWindowSpec, IActivatedSpec, IWeigh
     public PaddingSpec Padding { get; init; } = PaddingSpec.Zero;
     public int Groups { get; init; } = 1;
     public Pair Dilation { get; init; } = new(1, 1);
-    public ActivationKind Activation { get; init; }
-    public InitSpec WeightInit { get; init; } = InitSpec.Default;
-    public double? BiasInit { get; init; }
-    public bool Bias { get; init; } = true;
     bool IWindowSpec.Ceil => false;
 }
 
@@ -43,7 +39,7 @@ internal sealed class ConvDefinition : LayerDefinition<ConvSpec>
     }.ToEquatableArray();
     protected override System.Collections.Generic.IEnumerable<string> ExtraNames => new[] { "Convolution2D" };
 
-    public override LayerSpec Read(SpecParser.RowReader r) => new ConvSpec
+    public override LayerSpec Read(SpecParser.RowReader r) => WeightedSpec.ReadWeights(r, new ConvSpec
     {
         Kernel = r.Pair(Kinds.Keys.Kernel) ?? new Pair(1, 1),
         Filters = r.Int(Filters) ?? 1,
@@ -51,11 +47,7 @@ internal sealed class ConvDefinition : LayerDefinition<ConvSpec>
         Padding = r.Padding(Kinds.Keys.Padding) ?? PaddingSpec.Zero,
         Groups = r.Int(Groups) ?? 1,
         Dilation = r.Pair(Kinds.Keys.Dilation) ?? new Pair(1, 1),
-        Activation = r.Activation(Kinds.Keys.Activation),
-        WeightInit = r.Init(Kinds.Keys.WeightInit),
-        BiasInit = r.Number(Kinds.Keys.BiasInit),
-        Bias = r.Bool(Kinds.Keys.Bias) ?? true,
-    };
+    });
 
     protected override LayerPlan? Infer(ShapeInference.ShapeStep step, ConvSpec l)
     {

@@ -7,14 +7,10 @@ using static TorchSpecs.Generator.Kinds.Cs;
 namespace TorchSpecs.Generator.Kinds;
 
 /// <summary>A <c>dense</c> row.</summary>
-internal sealed record DenseSpec : LayerSpec, IActivatedSpec, IWeightedSpec
+internal sealed record DenseSpec : WeightedSpec
 {
     public override LayerKind Kind => LayerKind.Dense;
     public int Units { get; init; }
-    public ActivationKind Activation { get; init; }
-    public InitSpec WeightInit { get; init; } = InitSpec.Default;
-    public double? BiasInit { get; init; }
-    public bool Bias { get; init; } = true;
 }
 
 /// <summary><c>dense</c>: a fully connected layer (TorchSharp <c>Linear</c>) on a flat input.</summary>
@@ -33,14 +29,7 @@ internal sealed class DenseDefinition : LayerDefinition<DenseSpec>
     }.ToEquatableArray();
     protected override IEnumerable<string> ExtraNames => new[] { "fc", "fully_connected", "linear", "inner_product", "InnerProduct" };
 
-    public override LayerSpec Read(SpecParser.RowReader r) => new DenseSpec
-    {
-        Units = r.Int(Units) ?? 1,
-        Activation = r.Activation(Kinds.Keys.Activation),
-        WeightInit = r.Init(Kinds.Keys.WeightInit),
-        BiasInit = r.Number(Kinds.Keys.BiasInit),
-        Bias = r.Bool(Kinds.Keys.Bias) ?? true,
-    };
+    public override LayerSpec Read(SpecParser.RowReader r) => WeightedSpec.ReadWeights(r, new DenseSpec { Units = r.Int(Units) ?? 1 });
 
     protected override LayerPlan? Infer(ShapeInference.ShapeStep step, DenseSpec l)
     {

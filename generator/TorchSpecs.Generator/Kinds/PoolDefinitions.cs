@@ -37,6 +37,12 @@ internal abstract class PoolDefinition<T> : LayerDefinition<T> where T : PoolSpe
     public static readonly KeyDefinition PoolKernel = Kinds.Keys.Kernel with { Description = "The pool size, k or [kh, kw]", Example = "2", Help = "the pool size, e.g. kernel: 2" };
     public static readonly KeyDefinition PoolStride = Kinds.Keys.Stride with { Default = "kernel", Description = "The step of the window, s or [sh, sw]" };
 
+    /// <summary>The window keys, in the order rows are read; max pooling adds dilation.</summary>
+    protected static EquatableArray<KeyDefinition> WindowKeys(bool dilation) =>
+        (dilation
+            ? new[] { PoolKernel, PoolStride, Kinds.Keys.Padding, Kinds.Keys.Dilation, Kinds.Keys.Ceil }
+            : new[] { PoolKernel, PoolStride, Kinds.Keys.Padding, Kinds.Keys.Ceil }).ToEquatableArray();
+
     protected static T ReadWindow(SpecParser.RowReader r, T empty, bool dilation)
     {
         var kernel = r.Pair(PoolKernel);
@@ -84,6 +90,10 @@ internal abstract class PoolDefinition<T> : LayerDefinition<T> where T : PoolSpe
         return string.Join(", ", parts);
     }
 
+    /// <summary>The TorchSharp constructor call: the window's arguments, then the module's own (<paramref name="rest"/>).</summary>
+    protected static string ConstructWindow(string module, LayerPlan layer, T l, string rest) =>
+        $"{Nn}.{module}(kernel_size: {Pair2(l.Kernel)}, stride: {Pair2(l.Stride)}, padding: {LayerPadding(layer)}, {rest})";
+
     protected static string Attributes(LayerPlan layer, T l, bool countIncludePad) =>
         $"new {Runtime}.PoolAttributes({Size(l.Kernel)}, {Size(l.Stride)}, {Padding(layer)}, {Size(l.Dilation)}, Ceil: {Bool(l.Ceil)}, CountIncludePad: {Bool(countIncludePad)})";
 }
@@ -95,8 +105,7 @@ internal sealed class MaxPoolDefinition : PoolDefinition<MaxPoolSpec>
     public override string NamePrefix => "pool";
     public override string Description => "Max pooling";
     public override string Example => "{ name: pool1, type: maxpool, kernel: 3, stride: 2, output: 27x27x96 }";
-    public override EquatableArray<KeyDefinition> Keys { get; } =
-        new[] { PoolKernel, PoolStride, Kinds.Keys.Padding, Kinds.Keys.Dilation, Kinds.Keys.Ceil }.ToEquatableArray();
+    public override EquatableArray<KeyDefinition> Keys { get; } = WindowKeys(dilation: true);
     protected override IEnumerable<string> ExtraNames => new[] { "max_pool", "max_pool2d", "MaxPool2D", "pool" };
     public override bool PadsWithMinusInfinity => true;
 
@@ -105,8 +114,7 @@ internal sealed class MaxPoolDefinition : PoolDefinition<MaxPoolSpec>
     protected override string Describe(LayerPlan plan, MaxPoolSpec l) => DescribeWindow("max", l);
     protected override string ModuleType(LayerPlan plan, MaxPoolSpec l) => $"{Modules}.MaxPool2d";
     protected override string Construct(LayerPlan layer, MaxPoolSpec l) =>
-        $"{Nn}.MaxPool2d(kernel_size: {Pair2(l.Kernel)}, stride: {Pair2(l.Stride)}, " +
-        $"padding: {LayerPadding(layer)}, dilation: {Pair2(l.Dilation)}, ceil_mode: {Bool(l.Ceil)})";
+        ConstructWindow("MaxPool2d", layer, l, $"dilation: {Pair2(l.Dilation)}, ceil_mode: {Bool(l.Ceil)}");
     protected override string Attributes(LayerPlan layer, MaxPoolSpec l) => Attributes(layer, l, countIncludePad: false);
 }
 
@@ -117,8 +125,7 @@ internal sealed class AvgPoolDefinition : PoolDefinition<AvgPoolSpec>
     public override string NamePrefix => "avgpool";
     public override string Description => "Average pooling; with Keras' same padding the padded zeros are left out of the mean";
     public override string Example => "{ name: pool5, type: avgpool, kernel: 2, output: 3x3x256 }";
-    public override EquatableArray<KeyDefinition> Keys { get; } =
-        new[] { PoolKernel, PoolStride, Kinds.Keys.Padding, Kinds.Keys.Ceil }.ToEquatableArray();
+    public override EquatableArray<KeyDefinition> Keys { get; } = WindowKeys(dilation: false);
     protected override IEnumerable<string> ExtraNames => new[] { "avg_pool", "avg_pool2d", "AvgPool2D", "average_pool", "AveragePooling2d" };
 
     public override LayerSpec Read(SpecParser.RowReader r) => ReadWindow(r, new AvgPoolSpec(), dilation: false);
@@ -126,7 +133,6 @@ internal sealed class AvgPoolDefinition : PoolDefinition<AvgPoolSpec>
     protected override string Describe(LayerPlan plan, AvgPoolSpec l) => DescribeWindow("average", l);
     protected override string ModuleType(LayerPlan plan, AvgPoolSpec l) => $"{Modules}.AvgPool2d";
     protected override string Construct(LayerPlan layer, AvgPoolSpec l) =>
-        $"{Nn}.AvgPool2d(kernel_size: {Pair2(l.Kernel)}, stride: {Pair2(l.Stride)}, " +
-        $"padding: {LayerPadding(layer)}, ceil_mode: {Bool(l.Ceil)}, count_include_pad: {Bool(l.CountIncludePad)})";
+        ConstructWindow("AvgPool2d", layer, l, $"ceil_mode: {Bool(l.Ceil)}, count_include_pad: {Bool(l.CountIncludePad)}");
     protected override string Attributes(LayerPlan layer, AvgPoolSpec l) => Attributes(layer, l, l.CountIncludePad);
 }

@@ -6,36 +6,46 @@ using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Kinds;
 
+/// <summary>A row whose one key is the target <c>size</c> of the feature map (<c>adaptive_avgpool</c>, <c>resize</c>).</summary>
+internal abstract record SizeSpec : LayerSpec
+{
+    public Pair Size { get; init; }
+}
+
 /// <summary>An <c>adaptive_avgpool</c> row.</summary>
-internal sealed record AdaptiveAvgPoolSpec : LayerSpec
+internal sealed record AdaptiveAvgPoolSpec : SizeSpec
 {
     public override LayerKind Kind => LayerKind.AdaptiveAvgPool;
-    public Pair Size { get; init; }
 }
 
 /// <summary>A <c>resize</c> row.</summary>
-internal sealed record ResizeSpec : LayerSpec
+internal sealed record ResizeSpec : SizeSpec
 {
     public override LayerKind Kind => LayerKind.Resize;
-    public Pair Size { get; init; }
+}
+
+/// <summary>What the fixed-size kinds share: the <c>size</c> key, and the rule that the output is that size with the input's channels.</summary>
+internal abstract class SizeDefinition<T> : LayerDefinition<T> where T : SizeSpec, new()
+{
+    public sealed override EquatableArray<KeyDefinition> Keys { get; } = new[] { Kinds.Keys.TargetSize }.ToEquatableArray();
+
+    public sealed override LayerSpec Read(SpecParser.RowReader r) => new T { Size = r.Size(Kinds.Keys.TargetSize) ?? new Pair(1, 1) };
+
+    protected sealed override LayerPlan? Infer(ShapeInference.ShapeStep step, T l) =>
+        step.NeedMap() ? step.Plan(Shape.Map(l.Size.H, l.Size.W, step.In.C)) : null;
+    protected sealed override string Arithmetic(ShapeInference.ShapeStep step, T l, Shape? declared) =>
+        $"size = {l.Size.H}x{l.Size.W}, channels kept = {step.In.C}";
 }
 
 /// <summary><c>adaptive_avgpool</c>: average pooling to a fixed output size (TorchSharp <c>AdaptiveAvgPool2d</c>, torchvision's avgpool).</summary>
-internal sealed class AdaptiveAvgPoolDefinition : LayerDefinition<AdaptiveAvgPoolSpec>
+internal sealed class AdaptiveAvgPoolDefinition : SizeDefinition<AdaptiveAvgPoolSpec>
 {
     public override LayerKind Kind => LayerKind.AdaptiveAvgPool;
     public override string NamePrefix => "adaptive_avgpool";
     public override string Description => "Average pooling to a fixed output size, whatever the input size";
     public override string Example => "{ name: avgpool, type: adaptive_avgpool, size: 6x6, output: 6x6x256 }";
-    public override EquatableArray<KeyDefinition> Keys { get; } = new[] { Kinds.Keys.TargetSize }.ToEquatableArray();
     protected override IEnumerable<string> ExtraNames => new[] { "adaptive_avg_pool2d", "adaptive_avg_pool", "adaptive_pool" };
 
-    public override LayerSpec Read(SpecParser.RowReader r) => new AdaptiveAvgPoolSpec { Size = r.Size(Kinds.Keys.TargetSize) ?? new Pair(1, 1) };
-
-    protected override LayerPlan? Infer(ShapeInference.ShapeStep step, AdaptiveAvgPoolSpec l) =>
-        step.NeedMap() ? step.Plan(Shape.Map(l.Size.H, l.Size.W, step.In.C)) : null;
-    protected override string Arithmetic(ShapeInference.ShapeStep step, AdaptiveAvgPoolSpec l, Shape? declared) =>
-        $"size = {l.Size.H}x{l.Size.W}, channels kept = {step.In.C}";
     protected override string Describe(LayerPlan plan, AdaptiveAvgPoolSpec l) => $"adaptive average pool to {l.Size.H}x{l.Size.W}";
     protected override string ModuleType(LayerPlan plan, AdaptiveAvgPoolSpec l) => $"{Modules}.AdaptiveAvgPool2d";
     protected override string Construct(LayerPlan plan, AdaptiveAvgPoolSpec l) => $"{Nn}.AdaptiveAvgPool2d({Pair2(l.Size)})";
@@ -43,21 +53,14 @@ internal sealed class AdaptiveAvgPoolDefinition : LayerDefinition<AdaptiveAvgPoo
 }
 
 /// <summary><c>resize</c>: bilinear resize to a fixed size (TorchSpecs.Layers.Resize, Keras' Resizing).</summary>
-internal sealed class ResizeDefinition : LayerDefinition<ResizeSpec>
+internal sealed class ResizeDefinition : SizeDefinition<ResizeSpec>
 {
     public override LayerKind Kind => LayerKind.Resize;
     public override string NamePrefix => "resize";
     public override string Description => "Bilinear resize of the feature map to a fixed size (align_corners false, no antialiasing)";
     public override string Example => "{ name: resize, type: resize, size: 227x227, output: 227x227x3 }";
-    public override EquatableArray<KeyDefinition> Keys { get; } = new[] { Kinds.Keys.TargetSize }.ToEquatableArray();
     protected override IEnumerable<string> ExtraNames => new[] { "interpolate", "upsample", "Upsample" };
 
-    public override LayerSpec Read(SpecParser.RowReader r) => new ResizeSpec { Size = r.Size(Kinds.Keys.TargetSize) ?? new Pair(1, 1) };
-
-    protected override LayerPlan? Infer(ShapeInference.ShapeStep step, ResizeSpec l) =>
-        step.NeedMap() ? step.Plan(Shape.Map(l.Size.H, l.Size.W, step.In.C)) : null;
-    protected override string Arithmetic(ShapeInference.ShapeStep step, ResizeSpec l, Shape? declared) =>
-        $"size = {l.Size.H}x{l.Size.W}, channels kept = {step.In.C}";
     protected override string Describe(LayerPlan plan, ResizeSpec l) => $"bilinear resize to {l.Size.H}x{l.Size.W}";
     protected override string ModuleType(LayerPlan plan, ResizeSpec l) => $"{Runtime}.Layers.Resize";
     protected override string Construct(LayerPlan plan, ResizeSpec l) => $"new {Runtime}.Layers.Resize({l.Size.H}, {l.Size.W})";

@@ -97,28 +97,26 @@ public static class WeightsFile
         switch (format ?? FormatFor(path))
         {
             case WeightsFormat.PyTorch:
-                AtomicWrite.Write(path, stream =>
-                {
-                    var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-                    foreach (var (key, value) in list) dict[key] = value.detach().cpu().contiguous();
-                    try { PyTorchPickler.PickleStateDict(stream, dict, leaveOpen: true); }
-                    finally { foreach (var t in dict.Values) t.Dispose(); }
-                });
+                WriteOnCpu(path, list, (stream, dict) => PyTorchPickler.PickleStateDict(stream, dict, leaveOpen: true));
                 break;
             case WeightsFormat.Safetensors:
-                AtomicWrite.Write(path, stream =>
-                {
-                    var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-                    foreach (var (key, value) in list) dict[key] = value.detach().cpu().contiguous();
-                    try { Safetensors.SaveStateDict(stream, dict, leaveOpen: true); }
-                    finally { foreach (var t in dict.Values) t.Dispose(); }
-                });
+                WriteOnCpu(path, list, (stream, dict) => Safetensors.SaveStateDict(stream, dict, leaveOpen: true));
                 break;
             default:
                 AtomicWrite.Write(path, stream => StateDictFile.Write(stream, list));
                 break;
         }
     }
+
+    /// <summary>Writes the tensors atomically through <paramref name="save"/> as a dictionary of detached contiguous CPU copies, disposed afterwards.</summary>
+    private static void WriteOnCpu(string path, List<(string Key, Tensor Value)> list, Action<Stream, Dictionary<string, Tensor>> save) =>
+        AtomicWrite.Write(path, stream =>
+        {
+            var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var (key, value) in list) dict[key] = value.detach().cpu().contiguous();
+            try { save(stream, dict); }
+            finally { foreach (var t in dict.Values) t.Dispose(); }
+        });
 
     private static FileStream OpenRead(string path)
     {

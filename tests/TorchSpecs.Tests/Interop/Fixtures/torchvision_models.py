@@ -76,8 +76,9 @@ DTYPES = {torch.float32: ("F32", np.float32), torch.float64: ("F64", np.float64)
 CODES = {code: np_type for code, np_type in DTYPES.values()}
 
 
-def save_safetensors(state, path):
-    header, chunks, offset = {"__metadata__": {"format": "pt"}}, [], 0  # as Hugging Face's safetensors writes it
+def save_safetensors(state, path, metadata=True):
+    """Writes state as safetensors; with metadata, the {"format": "pt"} entry Hugging Face's safetensors writes."""
+    header, chunks, offset = ({"__metadata__": {"format": "pt"}} if metadata else {}), [], 0
     for key, t in state.items():
         data = t.detach().cpu().contiguous().numpy().tobytes()
         header[key] = {"dtype": DTYPES[t.dtype][0], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
