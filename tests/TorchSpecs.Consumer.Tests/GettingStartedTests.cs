@@ -35,8 +35,12 @@ public class GettingStartedTests(ITestOutputHelper log)
         Assert.Contains($"<PackageReference Include=\"TorchSpecs\" Version=\"{Repo.Version}\" />", project);
         Assert.Contains($"<PackageReference Include=\"TorchSpecs.Training\" Version=\"{Repo.Version}\" />", project);
 
+        // The spec's modeline finds the schema, which the build copied from the package.
         string specPath = Path.Combine(app, "specs", "tiny-net.yaml");
         string spec = File.ReadAllText(specPath);
+        GettingStarted.AssertModelineFindsTheSchema(specPath);
+        string schemaCopy = Path.Combine(app, "torchspecs.schema.json");
+        File.Delete(schemaCopy);
 
         // A wrong row: the build fails at that row of the consumer's YAML file.
         File.WriteAllText(specPath, spec.Replace("output: 4x4x8", "output: 5x5x8", StringComparison.Ordinal));
@@ -45,15 +49,20 @@ public class GettingStartedTests(ITestOutputHelper log)
         string documented = GettingStarted.Blocks.Single(b => b.Language == "text" && b.Text.Contains("error TS0101", StringComparison.Ordinal)).Text.Trim();
         string expectedError = Path.Combine(app, documented[..documented.IndexOf("...", StringComparison.Ordinal)]);
         Assert.Contains(expectedError, broken.Output);
+        // The copy is made before the compiler runs, also by a build that fails.
+        GettingStarted.AssertModelineFindsTheSchema(specPath);
 
         // A likely mistake (softmax before the last row) is a warning, also under TreatWarningsAsErrors;
         // and an .editorconfig does not silence it (as documented: its sections apply to source files only).
         File.WriteAllText(specPath, spec.Replace("padding: 1, activation: relu", "padding: 1, activation: softmax", StringComparison.Ordinal));
         string editorConfig = Path.Combine(app, ".editorconfig");
         File.WriteAllText(editorConfig, "root = true\n\n[*.yaml]\ndotnet_diagnostic.TS0202.severity = none\n\n[*]\ndotnet_diagnostic.TS0202.severity = none\n");
-        var warned = Build(app, "-p:TreatWarningsAsErrors=true");
+        // (And the documented opt-out: with TorchSpecsCopySchema=false the build writes no schema.)
+        File.Delete(schemaCopy);
+        var warned = Build(app, "-p:TreatWarningsAsErrors=true -p:TorchSpecsCopySchema=false");
         Assert.True(warned.ExitCode == 0, warned.ToString());
-        Assert.Contains($"{specPath}(7,", warned.Output);
+        Assert.False(File.Exists(schemaCopy), "TorchSpecsCopySchema=false, yet the build wrote " + schemaCopy);
+        Assert.Contains($"{specPath}(8,", warned.Output);
         Assert.Contains("warning TS0202", warned.Output);
         File.Delete(editorConfig);
 
