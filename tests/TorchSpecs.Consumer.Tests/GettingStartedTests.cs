@@ -39,8 +39,9 @@ public class GettingStartedTests(ITestOutputHelper log)
         string specPath = Path.Combine(app, "specs", "tiny-net.yaml");
         string spec = File.ReadAllText(specPath);
         GettingStarted.AssertModelineFindsTheSchema(specPath);
+        // A stale copy (an older package's) is replaced by the next build.
         string schemaCopy = Path.Combine(app, "torchspecs.schema.json");
-        File.Delete(schemaCopy);
+        File.WriteAllText(schemaCopy, "{}\n");
 
         // A wrong row: the build fails at that row of the consumer's YAML file.
         File.WriteAllText(specPath, spec.Replace("output: 4x4x8", "output: 5x5x8", StringComparison.Ordinal));
@@ -74,12 +75,16 @@ public class GettingStartedTests(ITestOutputHelper log)
         Assert.DoesNotContain("TS0202", silencedByNoWarn.Output);
         File.WriteAllText(Path.Combine(app, "TinyApp.csproj"), project);
 
-        // ... or a .globalconfig beside it.
+        // ... or a .globalconfig beside it. (A copy that is current is not written again.)
+        GettingStarted.AssertModelineFindsTheSchema(specPath);
+        var longAgo = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(schemaCopy, longAgo);
         string globalConfig = Path.Combine(app, ".globalconfig");
         File.WriteAllText(globalConfig, GettingStarted.File("TinyApp/.globalconfig").Text);
         var silencedByGlobalConfig = Build(app, "-p:TreatWarningsAsErrors=true");
         Assert.True(silencedByGlobalConfig.ExitCode == 0, silencedByGlobalConfig.ToString());
         Assert.DoesNotContain("TS0202", silencedByGlobalConfig.Output);
+        Assert.Equal(longAgo, File.GetLastWriteTimeUtc(schemaCopy));
         File.Delete(globalConfig);
 
         log.WriteLine($"total: {total.Elapsed.TotalSeconds:F1} s");
