@@ -88,6 +88,23 @@ internal static class GettingStarted
         }
     }
 
+    /// <summary>The repository's JSON Schema, which the TorchSpecs package ships.</summary>
+    public const string SchemaPath = "schema/torchspecs.schema.json";
+
+    /// <summary>
+    /// The spec's first line is the yaml-language-server modeline, and the file it names (relative
+    /// to the spec) is the repository's schema, byte for byte: the package's build copied it there.
+    /// </summary>
+    public static void AssertModelineFindsTheSchema(string specPath)
+    {
+        const string prefix = "# yaml-language-server: $schema=";
+        string first = System.IO.File.ReadLines(specPath).First();
+        Assert.True(first.StartsWith(prefix, StringComparison.Ordinal), $"{specPath} starts with \"{first}\", not the schema modeline");
+        string schema = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(specPath)!, first[prefix.Length..]));
+        Assert.True(System.IO.File.Exists(schema), $"{specPath}: the modeline names {schema}, which does not exist");
+        Assert.True(System.IO.File.ReadAllBytes(schema).AsSpan().SequenceEqual(System.IO.File.ReadAllBytes(Repo.PathOf(SchemaPath))), $"{schema} differs from {SchemaPath}");
+    }
+
     /// <summary>The test accuracy the program printed.</summary>
     public static double TestAccuracy(string output)
     {

@@ -35,8 +35,13 @@ public class GettingStartedTests(ITestOutputHelper log)
         Assert.Contains($"<PackageReference Include=\"TorchSpecs\" Version=\"{Repo.Version}\" />", project);
         Assert.Contains($"<PackageReference Include=\"TorchSpecs.Training\" Version=\"{Repo.Version}\" />", project);
 
+        // The spec's modeline finds the schema, which the build copied from the package.
         string specPath = Path.Combine(app, "specs", "tiny-net.yaml");
         string spec = File.ReadAllText(specPath);
+        GettingStarted.AssertModelineFindsTheSchema(specPath);
+        // A stale copy (an older package's) is replaced by the next build.
+        string schemaCopy = Path.Combine(app, "torchspecs.schema.json");
+        File.WriteAllText(schemaCopy, "{}\n");
 
         // A wrong row: the build fails at that row of the consumer's YAML file.
         File.WriteAllText(specPath, spec.Replace("output: 4x4x8", "output: 5x5x8", StringComparison.Ordinal));
@@ -45,15 +50,20 @@ public class GettingStartedTests(ITestOutputHelper log)
         string documented = GettingStarted.Blocks.Single(b => b.Language == "text" && b.Text.Contains("error TS0101", StringComparison.Ordinal)).Text.Trim();
         string expectedError = Path.Combine(app, documented[..documented.IndexOf("...", StringComparison.Ordinal)]);
         Assert.Contains(expectedError, broken.Output);
+        // The copy is made before the compiler runs, also by a build that fails.
+        GettingStarted.AssertModelineFindsTheSchema(specPath);
 
         // A likely mistake (softmax before the last row) is a warning, also under TreatWarningsAsErrors;
         // and an .editorconfig does not silence it (as documented: its sections apply to source files only).
         File.WriteAllText(specPath, spec.Replace("padding: 1, activation: relu", "padding: 1, activation: softmax", StringComparison.Ordinal));
         string editorConfig = Path.Combine(app, ".editorconfig");
         File.WriteAllText(editorConfig, "root = true\n\n[*.yaml]\ndotnet_diagnostic.TS0202.severity = none\n\n[*]\ndotnet_diagnostic.TS0202.severity = none\n");
-        var warned = Build(app, "-p:TreatWarningsAsErrors=true");
+        // (And the documented opt-out: with TorchSpecsCopySchema=false the build writes no schema.)
+        File.Delete(schemaCopy);
+        var warned = Build(app, "-p:TreatWarningsAsErrors=true -p:TorchSpecsCopySchema=false");
         Assert.True(warned.ExitCode == 0, warned.ToString());
-        Assert.Contains($"{specPath}(7,", warned.Output);
+        Assert.False(File.Exists(schemaCopy), "TorchSpecsCopySchema=false, yet the build wrote " + schemaCopy);
+        Assert.Contains($"{specPath}(8,", warned.Output);
         Assert.Contains("warning TS0202", warned.Output);
         File.Delete(editorConfig);
 
@@ -65,12 +75,16 @@ public class GettingStartedTests(ITestOutputHelper log)
         Assert.DoesNotContain("TS0202", silencedByNoWarn.Output);
         File.WriteAllText(Path.Combine(app, "TinyApp.csproj"), project);
 
-        // ... or a .globalconfig beside it.
+        // ... or a .globalconfig beside it. (A copy that is current is not written again.)
+        GettingStarted.AssertModelineFindsTheSchema(specPath);
+        var longAgo = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(schemaCopy, longAgo);
         string globalConfig = Path.Combine(app, ".globalconfig");
         File.WriteAllText(globalConfig, GettingStarted.File("TinyApp/.globalconfig").Text);
         var silencedByGlobalConfig = Build(app, "-p:TreatWarningsAsErrors=true");
         Assert.True(silencedByGlobalConfig.ExitCode == 0, silencedByGlobalConfig.ToString());
         Assert.DoesNotContain("TS0202", silencedByGlobalConfig.Output);
+        Assert.Equal(longAgo, File.GetLastWriteTimeUtc(schemaCopy));
         File.Delete(globalConfig);
 
         log.WriteLine($"total: {total.Elapsed.TotalSeconds:F1} s");

@@ -6,7 +6,7 @@ namespace TorchSpecs.Consumer.Tests;
 /// <summary>
 /// The README's pack command gives exactly the three packages, the template package and the
 /// symbol packages, with their metadata and dependencies; the TorchSpecs package carries the
-/// repository's build files unchanged.
+/// repository's build files and JSON Schema unchanged.
 /// </summary>
 public class PackageTests
 {
@@ -101,6 +101,7 @@ public class PackageTests
             "buildTransitive/TorchSpecs.props",
             "buildTransitive/TorchSpecs.targets",
             "lib/net10.0/_._",
+            "schema/torchspecs.schema.json",
         }, Entries(package));
 
         using (var zip = ZipFile.OpenRead(PackagePath(package)))
@@ -111,6 +112,15 @@ public class PackageTests
                 stream.CopyTo(copy);
                 Assert.True(File.ReadAllBytes(Repo.PathOf("build/" + file)).AsSpan().SequenceEqual(copy.ToArray()), $"buildTransitive/{file} differs from build/{file}");
             }
+
+        // The schema the build logic copies into consumer projects is the repository's.
+        using (var zip = ZipFile.OpenRead(PackagePath(package)))
+        {
+            using var stream = zip.GetEntry(GettingStarted.SchemaPath)!.Open();
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            Assert.True(File.ReadAllBytes(Repo.PathOf(GettingStarted.SchemaPath)).AsSpan().SequenceEqual(copy.ToArray()), $"the package's {GettingStarted.SchemaPath} differs from the repository's");
+        }
 
         var nuspec = Nuspec(package);
         Assert.Equal(new[] { ("net10.0", "TorchSpecs.Runtime", V) }, Dependencies(nuspec));

@@ -38,6 +38,7 @@ public class TemplateTests(ITestOutputHelper log)
         Assert.True(run.ExitCode == 0, run.ToString());
         GettingStarted.AssertOutputMatches(GettingStarted.ExpectedOutput, run.Output);
         Assert.True(GettingStarted.TestAccuracy(run.Output) > 0.5, run.Output);
+        GettingStarted.AssertModelineFindsTheSchema(Path.Combine(app, "specs", "tiny-net.yaml"));
 
         // The machine's own template list does not know the template.
         var list = Shell.Run("dotnet new list torchspecs", work, feed.Environment);
