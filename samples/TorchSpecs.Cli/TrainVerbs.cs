@@ -91,6 +91,8 @@ internal static class TrainVerbs
             if (options.Validate() is { } problem) throw new BadInputException($"{Flag(problem.Property)} {problem.Message}");
 
             string dataSetName = meta is not null && !Given(dataset) ? meta.DataSet : result.GetValue(dataset)!.ToLowerInvariant();
+            // The spec's initializers draw from torch's generator: the seed fixes the starting weights.
+            torch.manual_seed(options.Seed);
             using var module = info.Create();
             var trainer = new Trainer(module, options, target)
             {

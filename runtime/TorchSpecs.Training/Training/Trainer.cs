@@ -299,6 +299,7 @@ public sealed class Trainer
                 AtomicFile.Write(policy.Log, s => s.Write(Encoding.UTF8.GetBytes(FormatLog(history))));
             }
             Observer?.EpochDone(record, improved);
+            TorchSpecs.Native.MallocTuning.ReleaseFreeMemory();
             if (stopNow)
             {
                 Observer?.Message(string.Create(CultureInfo.InvariantCulture,

@@ -290,4 +290,21 @@ public class CheckpointSafetyTests
         Assert.Equal(new OptionChange("LearningRate", "0.05", "0.01", 1), Assert.Single(meta.OptionChanges));
         Assert.Equal(16, meta.Options.BatchSize);   // not given on resume: the checkpoint's
     }
+
+    [Fact]
+    public void Two_cli_runs_with_the_same_seed_give_the_same_numbers()
+    {
+        using var dir = new TempDirectory();
+        string data = dir.File("data");
+        WriteBands(data, train: 48, test: 8);
+        var histories = new List<IReadOnlyList<EpochRecord>>();
+        foreach (var run in new[] { "a", "b" })
+        {
+            var (exit, output, error) = RunCli("train", "FashionVgg", "--data", data, "--epochs", "2", "--batch-size", "16", "--validation", "0.25",
+                "--flip", "--no-test", "--out", dir.File(run), "--seed", "7");
+            Assert.True(exit == 0, error + output);
+            histories.Add(Checkpoint.ReadMeta(Path.Combine(dir.File(run), CheckpointPolicy.LastFile)).History);
+        }
+        Assert.Equal(histories[0].Select(h => (h.TrainLoss, h.ValidationLoss)), histories[1].Select(h => (h.TrainLoss, h.ValidationLoss)));
+    }
 }
