@@ -1,6 +1,4 @@
-using System.Linq;
 using Microsoft.CodeAnalysis;
-using TorchSpecs.Generator.Diagnostics;
 
 namespace TorchSpecs.Generator;
 

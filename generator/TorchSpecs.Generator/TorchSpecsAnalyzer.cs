@@ -1,15 +1,10 @@
-using System;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
-using TorchSpecs.Generator.Diagnostics;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Parsing;
 
 namespace TorchSpecs.Generator;
 

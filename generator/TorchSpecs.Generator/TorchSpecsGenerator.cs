@@ -1,16 +1,9 @@
-using System;
-using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.IO;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
-using TorchSpecs.Generator.Diagnostics;
 using TorchSpecs.Generator.Emit;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 
 namespace TorchSpecs.Generator;
 

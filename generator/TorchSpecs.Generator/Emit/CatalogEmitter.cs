@@ -1,5 +1,3 @@
-using System.Linq;
-using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Emit;
 

@@ -1,9 +1,5 @@
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
-using TorchSpecs.Generator.Inference;
 using TorchSpecs.Generator.Kinds;
-using TorchSpecs.Generator.Model;
 using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Emit;

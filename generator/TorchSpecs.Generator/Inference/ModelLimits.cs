@@ -1,10 +1,5 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
-using TorchSpecs.Generator.Diagnostics;
 using TorchSpecs.Generator.Kinds;
-using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Inference;
 

@@ -1,8 +1,3 @@
-using System;
-using TorchSpecs.Generator.Diagnostics;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Kinds;
@@ -28,16 +23,14 @@ internal sealed class ConvDefinition : LayerDefinition<ConvSpec>
     public static readonly KeyDefinition Groups = new("groups", KeyType.Integer, "Grouped convolution: the number of groups, dividing input channels and filters", "2")
     { Default = "1", Range = ValueRange.Positive };
 
-    public override LayerKind Kind => LayerKind.Conv;
-    public override string NamePrefix => "conv";
-    public override string Description => "A 2-D convolution";
-    public override string Example => "{ name: conv1, type: conv, kernel: 11, filters: 96, stride: 4, activation: relu, output: 55x55x96 }";
+    public ConvDefinition() : base(LayerKind.Conv, "conv", "A 2-D convolution",
+        "{ name: conv1, type: conv, kernel: 11, filters: 96, stride: 4, activation: relu, output: 55x55x96 }", "Convolution2D") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = new[]
     {
         Kinds.Keys.Kernel, Filters, Kinds.Keys.Stride, Kinds.Keys.Padding, Groups, Kinds.Keys.Dilation,
         Kinds.Keys.Activation, Kinds.Keys.WeightInit, Kinds.Keys.BiasInit, Kinds.Keys.Bias,
     }.ToEquatableArray();
-    protected override System.Collections.Generic.IEnumerable<string> ExtraNames => new[] { "Convolution2D" };
 
     public override LayerSpec Read(SpecParser.RowReader r) => WeightedSpec.ReadWeights(r, new ConvSpec
     {

@@ -1,7 +1,3 @@
-using System.Collections.Generic;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Kinds;
@@ -19,15 +15,13 @@ internal sealed class DenseDefinition : LayerDefinition<DenseSpec>
     public static readonly KeyDefinition Units = new("units", KeyType.Integer, "The number of output features", "4096")
     { Required = true, Range = ValueRange.Positive, Help = "the number of output features, e.g. units: 4096" };
 
-    public override LayerKind Kind => LayerKind.Dense;
-    public override string NamePrefix => "fc";
-    public override string Description => "A fully connected layer on a flat input";
-    public override string Example => "{ name: fc6, type: dense, units: 4096, activation: relu, output: 4096 }";
+    public DenseDefinition() : base(LayerKind.Dense, "fc", "A fully connected layer on a flat input",
+        "{ name: fc6, type: dense, units: 4096, activation: relu, output: 4096 }", "fc", "fully_connected", "linear", "inner_product", "InnerProduct") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = new[]
     {
         Units, Kinds.Keys.Activation, Kinds.Keys.WeightInit, Kinds.Keys.BiasInit, Kinds.Keys.Bias,
     }.ToEquatableArray();
-    protected override IEnumerable<string> ExtraNames => new[] { "fc", "fully_connected", "linear", "inner_product", "InnerProduct" };
 
     public override LayerSpec Read(SpecParser.RowReader r) => WeightedSpec.ReadWeights(r, new DenseSpec { Units = r.Int(Units) ?? 1 });
 

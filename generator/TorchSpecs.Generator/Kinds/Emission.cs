@@ -1,6 +1,4 @@
 using TorchSpecs.Generator.Emit;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Kinds;
 

@@ -1,7 +1,3 @@
-using System.Collections.Generic;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Kinds;
@@ -18,12 +14,10 @@ internal sealed record GlobalAvgPoolSpec : LayerSpec
 /// </summary>
 internal sealed class GlobalAvgPoolDefinition : LayerDefinition<GlobalAvgPoolSpec>
 {
-    public override LayerKind Kind => LayerKind.GlobalAvgPool;
-    public override string NamePrefix => "global_pool";
-    public override string Description => "Global average pooling: the mean of each channel over height and width, giving a flat vector of the channels";
-    public override string Example => "{ name: gap, type: global_avgpool, output: 512 }";
+    public GlobalAvgPoolDefinition() : base(LayerKind.GlobalAvgPool, "global_pool", "Global average pooling: the mean of each channel over height and width, giving a flat vector of the channels",
+        "{ name: gap, type: global_avgpool, output: 512 }", "GlobalAvgPool2D", "global_average_pooling", "gap") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = EquatableArray<KeyDefinition>.Empty;
-    protected override IEnumerable<string> ExtraNames => new[] { "GlobalAvgPool2D", "global_average_pooling", "gap" };
 
     public override LayerSpec Read(SpecParser.RowReader r) => new GlobalAvgPoolSpec();
 

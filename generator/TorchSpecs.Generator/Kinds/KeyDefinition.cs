@@ -1,5 +1,4 @@
 using System.Globalization;
-using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Kinds;
 

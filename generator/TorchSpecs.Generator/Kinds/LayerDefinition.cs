@@ -1,9 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 
 namespace TorchSpecs.Generator.Kinds;
 
@@ -18,19 +12,28 @@ namespace TorchSpecs.Generator.Kinds;
 /// </summary>
 internal abstract class LayerDefinition
 {
-    public abstract LayerKind Kind { get; }
+    protected LayerDefinition(LayerKind kind, string namePrefix, string description, string example, params string[] extraNames)
+    {
+        Kind = kind;
+        NamePrefix = namePrefix;
+        Description = description;
+        Example = example;
+        ExtraNames = extraNames;
+    }
+
+    public LayerKind Kind { get; }
 
     /// <summary>The spec's <c>type</c> name (from the shared table).</summary>
     public string TypeName => Kind.TypeName();
 
     /// <summary>An unnamed row is called this prefix and its number among rows of its type: conv1, pool2.</summary>
-    public abstract string NamePrefix { get; }
+    public string NamePrefix { get; }
 
     /// <summary>What the kind is, in one sentence (docs and the JSON Schema).</summary>
-    public abstract string Description { get; }
+    public string Description { get; }
 
     /// <summary>A row of this kind as a spec writes it.</summary>
-    public abstract string Example { get; }
+    public string Example { get; }
 
     /// <summary>The kind's own keys, besides <see cref="Keys.Common"/>, in the order rows are read.</summary>
     public abstract EquatableArray<KeyDefinition> Keys { get; }
@@ -39,7 +42,7 @@ internal abstract class LayerDefinition
     public IEnumerable<string> ForeignNames => new[] { Kind.KerasType() }.Concat(Kind.ModuleTypes()).Concat(ExtraNames);
 
     /// <summary>Further names a user may write for the kind (PyTorch's function names, common abbreviations).</summary>
-    protected virtual IEnumerable<string> ExtraNames => Array.Empty<string>();
+    protected IReadOnlyList<string> ExtraNames { get; }
 
     /// <summary>All keys a row of this kind takes, common ones first.</summary>
     public IEnumerable<KeyDefinition> AllKeys => Kinds.Keys.Common.Concat(Keys);
@@ -77,6 +80,9 @@ internal abstract class LayerDefinition
 /// <summary>A definition typed by its spec record: the casts happen here once, not in every rule.</summary>
 internal abstract class LayerDefinition<T> : LayerDefinition where T : LayerSpec
 {
+    protected LayerDefinition(LayerKind kind, string namePrefix, string description, string example, params string[] extraNames)
+        : base(kind, namePrefix, description, example, extraNames) { }
+
     public sealed override LayerPlan? Infer(ShapeInference.ShapeStep step) => Infer(step, (T)step.Layer);
     public sealed override string Arithmetic(ShapeInference.ShapeStep step, Shape? declared) => Arithmetic(step, (T)step.Layer, declared);
     public sealed override string Hint(ShapeInference.ShapeStep step, Shape declared) => Hint(step, (T)step.Layer, declared);

@@ -1,8 +1,3 @@
-using System.Collections.Generic;
-using TorchSpecs.Generator.Diagnostics;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Kinds;
@@ -39,12 +34,10 @@ internal sealed class LrnDefinition : LayerDefinition<LrnSpec>
     public static readonly KeyDefinition K = new("k", KeyType.Number, "The additive constant (TensorFlow's bias)", "2")
     { Default = "1", Range = ZeroOrMore };
 
-    public override LayerKind Kind => LayerKind.Lrn;
-    public override string NamePrefix => "lrn";
-    public override string Description => "Local response normalization across channels, in the convention of the framework the table comes from";
-    public override string Example => "{ name: lrn1, type: lrn, size: 5, alpha: 1e-4, beta: 0.75, k: 2, output: 55x55x96 }";
+    public LrnDefinition() : base(LayerKind.Lrn, "lrn", "Local response normalization across channels, in the convention of the framework the table comes from",
+        "{ name: lrn1, type: lrn, size: 5, alpha: 1e-4, beta: 0.75, k: 2, output: 55x55x96 }", "local_response_norm", "local_response_normalization", "LocalResponseNormalization") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = new[] { Size, DepthRadius, Alpha, Beta, K }.ToEquatableArray();
-    protected override IEnumerable<string> ExtraNames => new[] { "local_response_norm", "local_response_normalization", "LocalResponseNormalization" };
 
     public override LayerSpec Read(SpecParser.RowReader r)
     {

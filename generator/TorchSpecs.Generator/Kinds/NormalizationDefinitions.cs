@@ -1,10 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using TorchSpecs.Generator.Diagnostics;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Kinds;
@@ -35,12 +29,10 @@ internal sealed class BatchNormDefinition : LayerDefinition<BatchNormSpec>
     { Default = "0.1", Range = new ValueRange(0, true, 1, true, "between 0 and 1 (PyTorch's meaning: the weight of the new batch, default 0.1)") };
     public static readonly KeyDefinition Activation = Kinds.Keys.Activation with { Description = "An activation applied after the normalization (conv, batch norm, ReLU as torchvision's VGG-BN)" };
 
-    public override LayerKind Kind => LayerKind.BatchNorm;
-    public override string NamePrefix => "bn";
-    public override string Description => "Batch normalization; 4 values per channel, 2 trainable (gamma, beta) and 2 not (running mean and variance)";
-    public override string Example => "{ name: bn1, type: batchnorm, output: 27x27x96 }";
+    public BatchNormDefinition() : base(LayerKind.BatchNorm, "bn", "Batch normalization; 4 values per channel, 2 trainable (gamma, beta) and 2 not (running mean and variance)",
+        "{ name: bn1, type: batchnorm, output: 27x27x96 }", "batch_norm", "batchnorm2d", "bn", "BatchNorm") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = new[] { Eps, Momentum, Activation }.ToEquatableArray();
-    protected override IEnumerable<string> ExtraNames => new[] { "batch_norm", "batchnorm2d", "bn", "BatchNorm" };
 
     public override LayerSpec Read(SpecParser.RowReader r)
     {
@@ -69,12 +61,10 @@ internal sealed class DropoutDefinition : LayerDefinition<DropoutSpec>
     public static readonly KeyDefinition Rate = new("rate", KeyType.Number, "The drop probability (not the keep probability)", "0.5")
     { Required = true, Range = new ValueRange(0, true, 1, false, "at least 0 and below 1"), Help = "the drop probability, e.g. rate: 0.5" };
 
-    public override LayerKind Kind => LayerKind.Dropout;
-    public override string NamePrefix => "drop";
-    public override string Description => "Dropout: in training each activation is zeroed with probability rate; the identity in evaluation";
-    public override string Example => "{ name: drop6, type: dropout, rate: 0.5, output: 4096 }";
+    public DropoutDefinition() : base(LayerKind.Dropout, "drop", "Dropout: in training each activation is zeroed with probability rate; the identity in evaluation",
+        "{ name: drop6, type: dropout, rate: 0.5, output: 4096 }", "Dropout2d") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = new[] { Rate }.ToEquatableArray();
-    protected override IEnumerable<string> ExtraNames => new[] { "Dropout2d" };
 
     public override LayerSpec Read(SpecParser.RowReader r)
     {

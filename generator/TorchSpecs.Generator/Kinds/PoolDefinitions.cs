@@ -1,8 +1,3 @@
-using System.Collections.Generic;
-using TorchSpecs.Generator.Diagnostics;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Kinds;
@@ -34,6 +29,9 @@ internal sealed record AvgPoolSpec : PoolSpec
 /// <summary>What max and average pooling share: the window, its shape rule and its words.</summary>
 internal abstract class PoolDefinition<T> : LayerDefinition<T> where T : PoolSpec
 {
+    protected PoolDefinition(LayerKind kind, string namePrefix, string description, string example, params string[] extraNames)
+        : base(kind, namePrefix, description, example, extraNames) { }
+
     public static readonly KeyDefinition PoolKernel = Kinds.Keys.Kernel with { Description = "The pool size, k or [kh, kw]", Example = "2", Help = "the pool size, e.g. kernel: 2" };
     public static readonly KeyDefinition PoolStride = Kinds.Keys.Stride with { Default = "kernel", Description = "The step of the window, s or [sh, sw]" };
 
@@ -101,12 +99,10 @@ internal abstract class PoolDefinition<T> : LayerDefinition<T> where T : PoolSpe
 /// <summary><c>maxpool</c>: max pooling (TorchSharp <c>MaxPool2d</c>); uneven padding pads with minus infinity.</summary>
 internal sealed class MaxPoolDefinition : PoolDefinition<MaxPoolSpec>
 {
-    public override LayerKind Kind => LayerKind.MaxPool;
-    public override string NamePrefix => "pool";
-    public override string Description => "Max pooling";
-    public override string Example => "{ name: pool1, type: maxpool, kernel: 3, stride: 2, output: 27x27x96 }";
+    public MaxPoolDefinition() : base(LayerKind.MaxPool, "pool", "Max pooling",
+        "{ name: pool1, type: maxpool, kernel: 3, stride: 2, output: 27x27x96 }", "max_pool", "max_pool2d", "MaxPool2D", "pool") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = WindowKeys(dilation: true);
-    protected override IEnumerable<string> ExtraNames => new[] { "max_pool", "max_pool2d", "MaxPool2D", "pool" };
     public override bool PadsWithMinusInfinity => true;
 
     public override LayerSpec Read(SpecParser.RowReader r) => ReadWindow(r, new MaxPoolSpec(), dilation: true);
@@ -121,12 +117,10 @@ internal sealed class MaxPoolDefinition : PoolDefinition<MaxPoolSpec>
 /// <summary><c>avgpool</c>: average pooling (TorchSharp <c>AvgPool2d</c>).</summary>
 internal sealed class AvgPoolDefinition : PoolDefinition<AvgPoolSpec>
 {
-    public override LayerKind Kind => LayerKind.AvgPool;
-    public override string NamePrefix => "avgpool";
-    public override string Description => "Average pooling; with Keras' same padding the padded zeros are left out of the mean";
-    public override string Example => "{ name: pool5, type: avgpool, kernel: 2, output: 3x3x256 }";
+    public AvgPoolDefinition() : base(LayerKind.AvgPool, "avgpool", "Average pooling; with Keras' same padding the padded zeros are left out of the mean",
+        "{ name: pool5, type: avgpool, kernel: 2, output: 3x3x256 }", "avg_pool", "avg_pool2d", "AvgPool2D", "average_pool", "AveragePooling2d") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = WindowKeys(dilation: false);
-    protected override IEnumerable<string> ExtraNames => new[] { "avg_pool", "avg_pool2d", "AvgPool2D", "average_pool", "AveragePooling2d" };
 
     public override LayerSpec Read(SpecParser.RowReader r) => ReadWindow(r, new AvgPoolSpec(), dilation: false);
 

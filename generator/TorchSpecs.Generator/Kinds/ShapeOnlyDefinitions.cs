@@ -1,8 +1,3 @@
-using System.Collections.Generic;
-using TorchSpecs.Generator.Diagnostics;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Kinds;
@@ -30,10 +25,9 @@ internal sealed record ActivationSpec : LayerSpec, IActivatedSpec
 /// <summary><c>flatten</c>: [N, C, H, W] to [N, C·H·W].</summary>
 internal sealed class FlattenDefinition : LayerDefinition<FlattenSpec>
 {
-    public override LayerKind Kind => LayerKind.Flatten;
-    public override string NamePrefix => "flatten";
-    public override string Description => "Flattens the feature map to a vector (channels, then height, then width, as PyTorch)";
-    public override string Example => "{ name: flatten, type: flatten, output: 9216 }";
+    public FlattenDefinition() : base(LayerKind.Flatten, "flatten", "Flattens the feature map to a vector (channels, then height, then width, as PyTorch)",
+        "{ name: flatten, type: flatten, output: 9216 }") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = EquatableArray<KeyDefinition>.Empty;
 
     public override LayerSpec Read(SpecParser.RowReader r) => new FlattenSpec();
@@ -57,12 +51,10 @@ internal sealed class ZeroPadDefinition : LayerDefinition<ZeroPadSpec>
         Choices = EquatableArray<string>.Empty, Help = "p, [ph, pw] or [top, bottom, left, right]",
     };
 
-    public override LayerKind Kind => LayerKind.ZeroPad;
-    public override string NamePrefix => "pad";
-    public override string Description => "Zero padding of the feature map";
-    public override string Example => "{ name: pad1, type: zeropad, padding: [0, 1, 0, 1], output: 228x228x3 }";
+    public ZeroPadDefinition() : base(LayerKind.ZeroPad, "pad", "Zero padding of the feature map",
+        "{ name: pad1, type: zeropad, padding: [0, 1, 0, 1], output: 228x228x3 }", "zero_pad", "ZeroPad2D", "pad", "padding") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = new[] { Padding }.ToEquatableArray();
-    protected override IEnumerable<string> ExtraNames => new[] { "zero_pad", "ZeroPad2D", "pad", "padding" };
 
     public override LayerSpec Read(SpecParser.RowReader r)
     {
@@ -107,12 +99,10 @@ internal sealed class ActivationDefinition : LayerDefinition<ActivationSpec>
         Required = true, Default = null, Help = "relu, tanh, sigmoid or softmax",
     };
 
-    public override LayerKind Kind => LayerKind.Activation;
-    public override string NamePrefix => "act";
-    public override string Description => "A row that only applies an activation";
-    public override string Example => "{ name: relu1, type: activation, activation: relu, output: 55x55x96 }";
+    public ActivationDefinition() : base(LayerKind.Activation, "act", "A row that only applies an activation",
+        "{ name: relu1, type: activation, activation: relu, output: 55x55x96 }", "relu", "tanh", "sigmoid", "softmax") { }
+
     public override EquatableArray<KeyDefinition> Keys { get; } = new[] { Function }.ToEquatableArray();
-    protected override IEnumerable<string> ExtraNames => new[] { "relu", "tanh", "sigmoid", "softmax" };
 
     public override LayerSpec Read(SpecParser.RowReader r)
     {

@@ -1,7 +1,3 @@
-using System.Collections.Generic;
-using TorchSpecs.Generator.Inference;
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 using static TorchSpecs.Generator.Kinds.Cs;
 
 namespace TorchSpecs.Generator.Kinds;
@@ -27,6 +23,9 @@ internal sealed record ResizeSpec : SizeSpec
 /// <summary>What the fixed-size kinds share: the <c>size</c> key, and the rule that the output is that size with the input's channels.</summary>
 internal abstract class SizeDefinition<T> : LayerDefinition<T> where T : SizeSpec, new()
 {
+    protected SizeDefinition(LayerKind kind, string namePrefix, string description, string example, params string[] extraNames)
+        : base(kind, namePrefix, description, example, extraNames) { }
+
     public sealed override EquatableArray<KeyDefinition> Keys { get; } = new[] { Kinds.Keys.TargetSize }.ToEquatableArray();
 
     public sealed override LayerSpec Read(SpecParser.RowReader r) => new T { Size = r.Size(Kinds.Keys.TargetSize) ?? new Pair(1, 1) };
@@ -40,11 +39,9 @@ internal abstract class SizeDefinition<T> : LayerDefinition<T> where T : SizeSpe
 /// <summary><c>adaptive_avgpool</c>: average pooling to a fixed output size (TorchSharp <c>AdaptiveAvgPool2d</c>, torchvision's avgpool).</summary>
 internal sealed class AdaptiveAvgPoolDefinition : SizeDefinition<AdaptiveAvgPoolSpec>
 {
-    public override LayerKind Kind => LayerKind.AdaptiveAvgPool;
-    public override string NamePrefix => "adaptive_avgpool";
-    public override string Description => "Average pooling to a fixed output size, whatever the input size";
-    public override string Example => "{ name: avgpool, type: adaptive_avgpool, size: 6x6, output: 6x6x256 }";
-    protected override IEnumerable<string> ExtraNames => new[] { "adaptive_avg_pool2d", "adaptive_avg_pool", "adaptive_pool" };
+
+    public AdaptiveAvgPoolDefinition() : base(LayerKind.AdaptiveAvgPool, "adaptive_avgpool", "Average pooling to a fixed output size, whatever the input size",
+        "{ name: avgpool, type: adaptive_avgpool, size: 6x6, output: 6x6x256 }", "adaptive_avg_pool2d", "adaptive_avg_pool", "adaptive_pool") { }
 
     protected override string Describe(LayerPlan plan, AdaptiveAvgPoolSpec l) => $"adaptive average pool to {l.Size.H}x{l.Size.W}";
     protected override string ModuleType(LayerPlan plan, AdaptiveAvgPoolSpec l) => $"{Modules}.AdaptiveAvgPool2d";
@@ -55,11 +52,9 @@ internal sealed class AdaptiveAvgPoolDefinition : SizeDefinition<AdaptiveAvgPool
 /// <summary><c>resize</c>: bilinear resize to a fixed size (TorchSpecs.Layers.Resize, Keras' Resizing).</summary>
 internal sealed class ResizeDefinition : SizeDefinition<ResizeSpec>
 {
-    public override LayerKind Kind => LayerKind.Resize;
-    public override string NamePrefix => "resize";
-    public override string Description => "Bilinear resize of the feature map to a fixed size (align_corners false, no antialiasing)";
-    public override string Example => "{ name: resize, type: resize, size: 227x227, output: 227x227x3 }";
-    protected override IEnumerable<string> ExtraNames => new[] { "interpolate", "upsample", "Upsample" };
+
+    public ResizeDefinition() : base(LayerKind.Resize, "resize", "Bilinear resize of the feature map to a fixed size (align_corners false, no antialiasing)",
+        "{ name: resize, type: resize, size: 227x227, output: 227x227x3 }", "interpolate", "upsample", "Upsample") { }
 
     protected override string Describe(LayerPlan plan, ResizeSpec l) => $"bilinear resize to {l.Size.H}x{l.Size.W}";
     protected override string ModuleType(LayerPlan plan, ResizeSpec l) => $"{Runtime}.Layers.Resize";

@@ -1,5 +1,3 @@
-using TorchSpecs.Generator.Model;
-using TorchSpecs.Generator.Parsing;
 
 namespace TorchSpecs.Generator.Kinds;
 

@@ -1,7 +1,4 @@
-using System.Collections.Generic;
-using TorchSpecs.Generator.Diagnostics;
 using TorchSpecs.Generator.Kinds;
-using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Parsing;
 

@@ -1,12 +1,7 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using System.Text;
 using Microsoft.CodeAnalysis.CSharp;
-using TorchSpecs.Generator.Diagnostics;
 using TorchSpecs.Generator.Kinds;
-using TorchSpecs.Generator.Model;
 
 namespace TorchSpecs.Generator.Parsing;
 
