@@ -233,7 +233,7 @@ internal static class ModelEmitter
                    $"Input: {ShapeLiteral(layer.Input)}, Output: {ShapeLiteral(layer.Output)}, TrainableParams: {CodeWriter.Int(layer.TrainableParams)}, NonTrainableParams: {CodeWriter.Int(layer.NonTrainableParams)}, " +
                    $"MultiplyAdds: {CodeWriter.Int(layer.MultiplyAdds)}, Activation: {CodeWriter.Str(l.AppliedActivation == ActivationKind.None ? null : l.AppliedActivation.ToString().ToLowerInvariant())}, " +
                    $"Description: {CodeWriter.Str(Describe(layer))},")
-             .Line($"            Attributes: {AttributesLiteral(layer)}{(l.TorchName is null ? "" : $", TorchName: {CodeWriter.Str(l.TorchName)}")}),");
+             .Line($"            Attributes: {AttributesLiteral(layer)}, Window: {WindowLiteral(layer)}{(l.TorchName is null ? "" : $", TorchName: {CodeWriter.Str(l.TorchName)}")}),");
         }
         w.Line("    },")
          .Line($"    create: static (device, dtype) => new {spec.Model}(device, dtype));");
@@ -241,6 +241,7 @@ internal static class ModelEmitter
 
     /// <summary>The row's hyperparameters as the module applies them (defaults filled in, padding resolved): the kind's literal.</summary>
     private static string AttributesLiteral(LayerPlan layer) => LayerDefinitions.Get(layer.Spec.Kind).Attributes(layer);
+    private static string WindowLiteral(LayerPlan layer) => Kinds.Cs.WindowLiteral(LayerDefinitions.Get(layer.Spec.Kind).ReceptiveField(layer));
 
     private static string ShapeLiteral(Shape s) => s.IsFlat
         ? $"global::TorchSpecs.TensorShape.Flat({CodeWriter.Int(s.C)})"

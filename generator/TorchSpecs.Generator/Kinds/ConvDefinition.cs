@@ -66,6 +66,8 @@ internal sealed class ConvDefinition : LayerDefinition<ConvSpec>
         }
     }
 
+    protected override LayerWindow ReceptiveField(LayerPlan plan, ConvSpec l) => SlidingWindow(l);
+
     protected override string Arithmetic(ShapeInference.ShapeStep step, ConvSpec l, Shape? declared)
     {
         string text = step.WindowArithmetic(l);

@@ -39,6 +39,9 @@ internal sealed class DenseDefinition : LayerDefinition<DenseSpec>
         }
     }
 
+    /// <summary>Every output depends on every input: rows from here on see the whole input.</summary>
+    protected override LayerWindow ReceptiveField(LayerPlan plan, DenseSpec l) => LayerWindow.Everything;
+
     protected override string Arithmetic(ShapeInference.ShapeStep step, DenseSpec l, Shape? declared) => $"units = {l.Units}";
     protected override string Describe(LayerPlan plan, DenseSpec l) => $"dense {l.Units}";
     protected override string ModuleType(LayerPlan plan, DenseSpec l) => $"{Modules}.Linear";

@@ -5,10 +5,11 @@ namespace TorchSpecs.Generator.Kinds;
 /// <summary>Names and small literals the kinds' emission shares.</summary>
 internal static class Cs
 {
-    public const string Torch = "global::TorchSharp.torch";
-    public const string Nn = "global::TorchSharp.torch.nn";
-    public const string Tensor = "global::TorchSharp.torch.Tensor";
-    public const string Modules = "global::TorchSharp.Modules";
+    private const string TorchSharp = "global::TorchSharp";
+    public const string Torch = TorchSharp + ".torch";
+    public const string Nn = Torch + ".nn";
+    public const string Tensor = Torch + ".Tensor";
+    public const string Modules = TorchSharp + ".Modules";
     public const string Runtime = "global::TorchSpecs";
     public const string OnDevice = "device: device, dtype: dtype";
 
@@ -21,4 +22,14 @@ internal static class Cs
     /// <summary>The padding that goes into a sliding-window layer: its symmetric padding, or none when a padding module applies it.</summary>
     public static string LayerPadding(LayerPlan layer) => layer.NativePadding ? Pair2(layer.PadTop, layer.PadLeft) : "(0, 0)";
     public static string Window(Pair p) => $"{p.H}x{p.W}";
+
+    /// <summary>The <c>LayerInfo.Window</c> literal.</summary>
+    public static string WindowLiteral(LayerWindow w) =>
+        w == LayerWindow.Pointwise ? $"{Runtime}.LayerWindow.Pointwise"
+        : w.SeesEverything ? $"{Runtime}.LayerWindow.Everything"
+        : $"new {Runtime}.LayerWindow(new({Extent(w.Height.Kernel)}, {Extent(w.Height.Stride)}), new({Extent(w.Width.Kernel)}, {Extent(w.Width.Stride)}))";
+
+    /// <summary>A window's kernel or stride: a whole number as an integer literal, a fraction exactly (round-trip).</summary>
+    private static string Extent(double value) =>
+        value == Math.Floor(value) && Math.Abs(value) <= int.MaxValue ? ((long)value).ToString(System.Globalization.CultureInfo.InvariantCulture) : Num(value);
 }

@@ -4,36 +4,27 @@ namespace TorchSpecs.Generator.Kinds;
 /// <summary>
 /// Everything the generator knows about one layer kind, in one place: its keys (type, range,
 /// default, description, example), its default name prefix, how a row of it is read, its shape
-/// rule with parameter count and multiply-adds, and how it is emitted (module type, constructor,
-/// the <c>LayerInfo.Attributes</c> literal, the words of its XML doc). The kind's names outside
+/// rule with parameter count and multiply-adds, its receptive-field window, and how it is emitted
+/// (module type, constructor, the <c>LayerInfo.Attributes</c> literal, the words of its XML doc). The kind's names outside
 /// the generator (spec type, Keras class, TorchSharp modules) are the shared
 /// <see cref="LayerKinds"/> table. Adding a kind is one definition (a file in Kinds/), its row
 /// in that table and in <see cref="LayerDefinitions.All"/>.
 /// </summary>
-internal abstract class LayerDefinition
+internal abstract class LayerDefinition(LayerKind kind, string namePrefix, string description, string example, params string[] extraNames)
 {
-    protected LayerDefinition(LayerKind kind, string namePrefix, string description, string example, params string[] extraNames)
-    {
-        Kind = kind;
-        NamePrefix = namePrefix;
-        Description = description;
-        Example = example;
-        ExtraNames = extraNames;
-    }
-
-    public LayerKind Kind { get; }
+    public LayerKind Kind { get; } = kind;
 
     /// <summary>The spec's <c>type</c> name (from the shared table).</summary>
     public string TypeName => Kind.TypeName();
 
     /// <summary>An unnamed row is called this prefix and its number among rows of its type: conv1, pool2.</summary>
-    public string NamePrefix { get; }
+    public string NamePrefix { get; } = namePrefix;
 
     /// <summary>What the kind is, in one sentence (docs and the JSON Schema).</summary>
-    public string Description { get; }
+    public string Description { get; } = description;
 
     /// <summary>A row of this kind as a spec writes it.</summary>
-    public string Example { get; }
+    public string Example { get; } = example;
 
     /// <summary>The kind's own keys, besides <see cref="Keys.Common"/>, in the order rows are read.</summary>
     public abstract EquatableArray<KeyDefinition> Keys { get; }
@@ -42,7 +33,7 @@ internal abstract class LayerDefinition
     public IEnumerable<string> ForeignNames => new[] { Kind.KerasType() }.Concat(Kind.ModuleTypes()).Concat(ExtraNames);
 
     /// <summary>Further names a user may write for the kind (PyTorch's function names, common abbreviations).</summary>
-    protected IReadOnlyList<string> ExtraNames { get; }
+    protected IReadOnlyList<string> ExtraNames { get; } = extraNames;
 
     /// <summary>All keys a row of this kind takes, common ones first.</summary>
     public IEnumerable<KeyDefinition> AllKeys => Kinds.Keys.Common.Concat(Keys);
@@ -54,6 +45,13 @@ internal abstract class LayerDefinition
 
     /// <summary>The shape rule: the row's output on <see cref="ShapeInference.ShapeStep.In"/>, its parameters and multiply-adds; null after reporting why not.</summary>
     public abstract LayerPlan? Infer(ShapeInference.ShapeStep step);
+
+    /// <summary>
+    /// The row's effect on the receptive field, emitted into <c>LayerInfo.Window</c>: its window
+    /// along each axis on the row's input (<see cref="LayerPlan.Input"/>), or that it sees the
+    /// whole input. By default a pointwise row (1x1, stride 1).
+    /// </summary>
+    public abstract LayerWindow ReceptiveField(LayerPlan plan);
 
     /// <summary>The arithmetic behind the inferred size, as a TS0101 message shows it.</summary>
     public virtual string Arithmetic(ShapeInference.ShapeStep step, Shape? declared) => $"a {TypeName} row keeps its input shape {step.In}";
@@ -78,12 +76,11 @@ internal abstract class LayerDefinition
 }
 
 /// <summary>A definition typed by its spec record: the casts happen here once, not in every rule.</summary>
-internal abstract class LayerDefinition<T> : LayerDefinition where T : LayerSpec
+internal abstract class LayerDefinition<T>(LayerKind kind, string namePrefix, string description, string example, params string[] extraNames)
+    : LayerDefinition(kind, namePrefix, description, example, extraNames) where T : LayerSpec
 {
-    protected LayerDefinition(LayerKind kind, string namePrefix, string description, string example, params string[] extraNames)
-        : base(kind, namePrefix, description, example, extraNames) { }
-
     public sealed override LayerPlan? Infer(ShapeInference.ShapeStep step) => Infer(step, (T)step.Layer);
+    public sealed override LayerWindow ReceptiveField(LayerPlan plan) => ReceptiveField(plan, (T)plan.Spec);
     public sealed override string Arithmetic(ShapeInference.ShapeStep step, Shape? declared) => Arithmetic(step, (T)step.Layer, declared);
     public sealed override string Hint(ShapeInference.ShapeStep step, Shape declared) => Hint(step, (T)step.Layer, declared);
     public sealed override string Describe(LayerPlan plan) => Describe(plan, (T)plan.Spec);
@@ -92,6 +89,13 @@ internal abstract class LayerDefinition<T> : LayerDefinition where T : LayerSpec
     public sealed override string Attributes(LayerPlan plan) => Attributes(plan, (T)plan.Spec);
 
     protected abstract LayerPlan? Infer(ShapeInference.ShapeStep step, T spec);
+    protected virtual LayerWindow ReceptiveField(LayerPlan plan, T spec) => LayerWindow.Pointwise;
+
+    /// <summary>The window of a sliding-window row (conv, pooling): per axis the effective kernel d·(k − 1) + 1 and the stride.</summary>
+    protected static LayerWindow SlidingWindow(IWindowSpec l) =>
+        new(Sliding(l.Kernel.H, l.Stride.H, l.Dilation.H), Sliding(l.Kernel.W, l.Stride.W, l.Dilation.W));
+
+    private static AxisWindow Sliding(int kernel, int stride, int dilation) => new((double)dilation * (kernel - 1) + 1, stride);
     protected virtual string Arithmetic(ShapeInference.ShapeStep step, T spec, Shape? declared) => $"a {TypeName} row keeps its input shape {step.In}";
     /// <summary>By default: a flat documented size that is the input flattened means a flatten row is missing above (a dropout written before the flatten).</summary>
     protected virtual string Hint(ShapeInference.ShapeStep step, T spec, Shape declared) =>

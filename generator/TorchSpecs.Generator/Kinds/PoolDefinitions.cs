@@ -27,11 +27,9 @@ internal sealed record AvgPoolSpec : PoolSpec
 }
 
 /// <summary>What max and average pooling share: the window, its shape rule and its words.</summary>
-internal abstract class PoolDefinition<T> : LayerDefinition<T> where T : PoolSpec
+internal abstract class PoolDefinition<T>(LayerKind kind, string namePrefix, string description, string example, params string[] extraNames)
+    : LayerDefinition<T>(kind, namePrefix, description, example, extraNames) where T : PoolSpec
 {
-    protected PoolDefinition(LayerKind kind, string namePrefix, string description, string example, params string[] extraNames)
-        : base(kind, namePrefix, description, example, extraNames) { }
-
     public static readonly KeyDefinition PoolKernel = Kinds.Keys.Kernel with { Description = "The pool size, k or [kh, kw]", Example = "2", Help = "the pool size, e.g. kernel: 2" };
     public static readonly KeyDefinition PoolStride = Kinds.Keys.Stride with { Default = "kernel", Description = "The step of the window, s or [sh, sw]" };
 
@@ -78,6 +76,8 @@ internal abstract class PoolDefinition<T> : LayerDefinition<T> where T : PoolSpe
             return step.Plan(Shape.Map(h.Value, w.Value, step.In.C)) with { NativePadding = native };
         }
     }
+
+    protected override LayerWindow ReceptiveField(LayerPlan plan, T l) => SlidingWindow(l);
 
     protected override string Arithmetic(ShapeInference.ShapeStep step, T spec, Shape? declared) => step.WindowArithmetic(spec);
 

@@ -22,24 +22,33 @@ internal sealed record ActivationSpec : LayerSpec, IActivatedSpec
     public ActivationKind Activation { get; init; }
 }
 
-/// <summary><c>flatten</c>: [N, C, H, W] to [N, C·H·W].</summary>
-internal sealed class FlattenDefinition : LayerDefinition<FlattenSpec>
+/// <summary>
+/// A kind with no keys of its own, whose words, module and attributes are the same on every row
+/// (<c>flatten</c>, <c>global_avgpool</c>): they are constructor data. Each kind adds its shape rule.
+/// </summary>
+internal abstract class KeylessDefinition<T>(LayerKind kind, string namePrefix, string description, string example,
+    string words, string moduleType, string construct, string attributesType, params string[] extraNames)
+    : LayerDefinition<T>(kind, namePrefix, description, example, extraNames) where T : LayerSpec, new()
 {
-    public FlattenDefinition() : base(LayerKind.Flatten, "flatten", "Flattens the feature map to a vector (channels, then height, then width, as PyTorch)",
-        "{ name: flatten, type: flatten, output: 9216 }") { }
+    public sealed override EquatableArray<KeyDefinition> Keys { get; } = EquatableArray<KeyDefinition>.Empty;
 
-    public override EquatableArray<KeyDefinition> Keys { get; } = EquatableArray<KeyDefinition>.Empty;
+    public sealed override LayerSpec Read(SpecParser.RowReader r) => new T();
 
-    public override LayerSpec Read(SpecParser.RowReader r) => new FlattenSpec();
+    protected sealed override string Describe(LayerPlan plan, T l) => words;
+    protected sealed override string ModuleType(LayerPlan plan, T l) => moduleType;
+    protected sealed override string Construct(LayerPlan plan, T l) => construct;
+    protected sealed override string Attributes(LayerPlan plan, T l) => $"new {Runtime}.{attributesType}()";
+}
 
+/// <summary><c>flatten</c>: [N, C, H, W] to [N, C·H·W].</summary>
+internal sealed class FlattenDefinition() : KeylessDefinition<FlattenSpec>(LayerKind.Flatten, "flatten",
+    "Flattens the feature map to a vector (channels, then height, then width, as PyTorch)", "{ name: flatten, type: flatten, output: 9216 }",
+    words: "flatten", moduleType: $"{Modules}.Flatten", construct: $"{Nn}.Flatten()", attributesType: "FlattenAttributes")
+{
     protected override LayerPlan? Infer(ShapeInference.ShapeStep step, FlattenSpec l) =>
         step.NeedMap() ? checked(step.Plan(Shape.Flat(step.In.Elements))) : null;
     protected override string Arithmetic(ShapeInference.ShapeStep step, FlattenSpec l, Shape? declared) =>
         $"{step.In.H} * {step.In.W} * {step.In.C} = {step.In.Elements}";
-    protected override string Describe(LayerPlan plan, FlattenSpec l) => "flatten";
-    protected override string ModuleType(LayerPlan plan, FlattenSpec l) => $"{Modules}.Flatten";
-    protected override string Construct(LayerPlan plan, FlattenSpec l) => $"{Nn}.Flatten()";
-    protected override string Attributes(LayerPlan plan, FlattenSpec l) => $"new {Runtime}.FlattenAttributes()";
 }
 
 /// <summary><c>zeropad</c>: zero padding of the feature map (TorchSharp <c>ZeroPad2d</c>).</summary>

@@ -14,8 +14,8 @@ public readonly record struct Extent2D(double Height, double Width)
 /// <summary>
 /// A row's receptive field and jump (effective stride), in pixels of the model's input, by the
 /// standard arithmetic: r_out = r_in + (k − 1)·j_in and j_out = j_in·s, with k the row's
-/// effective kernel (dilation included) and s its stride. Rows after a dense row see the whole
-/// input and have no jump.
+/// effective kernel (dilation included) and s its stride, both from the row's
+/// <see cref="LayerInfo.Window"/>. Rows from a dense row on see the whole input and have no jump.
 /// </summary>
 public sealed record LayerGeometry(LayerInfo Layer, Extent2D ReceptiveField, Extent2D? Jump);
 
@@ -44,13 +44,13 @@ public static class ModelStatistics
         bool global = false;
         foreach (var layer in model.Layers)
         {
-            global |= layer.Attributes.SeesEverything;
+            var (h, w, seesEverything) = layer.Window;
+            global |= seesEverything;
             if (global)
             {
                 rows.Add(new LayerGeometry(layer, new Extent2D(model.Input.Height, model.Input.Width), null));
                 continue;
             }
-            var (h, w) = layer.Attributes.Windows(layer.Input);
             rh += (h.Kernel - 1) * jh;
             rw += (w.Kernel - 1) * jw;
             jh *= h.Stride;

@@ -36,17 +36,6 @@ public readonly record struct Padding2D(int Top, int Bottom, int Left, int Right
 public abstract record LayerAttributes
 {
     /// <summary>
-    /// The row's sliding window along each axis for receptive-field arithmetic: its effective
-    /// kernel (dilation included) and its stride, in the row's input pixels. Rows that act on
-    /// each position alone (activations, normalization, dropout, flatten) are a 1x1 window of
-    /// stride 1; padding shifts windows but does not widen them.
-    /// </summary>
-    public virtual (Window Height, Window Width) Windows(TensorShape input) => (Window.Identity, Window.Identity);
-
-    /// <summary>True when every output depends on the whole input (a dense row).</summary>
-    public virtual bool SeesEverything => false;
-
-    /// <summary>
     /// The row's keys under the spec's names, as applied: numbers, booleans, and
     /// <see cref="Size2D"/> or <see cref="Padding2D"/> values. <c>summary --json</c> and checkpoint
     /// fingerprints read them.
@@ -56,21 +45,10 @@ public abstract record LayerAttributes
     private protected static KeyValuePair<string, object> Key(string name, object value) => new(name, value);
 }
 
-/// <summary>A window of <paramref name="Kernel"/> input pixels moved by <paramref name="Stride"/> (fractional for resizing).</summary>
-public readonly record struct Window(double Kernel, double Stride)
-{
-    public static Window Identity => new(1, 1);
-
-    internal static Window Of(int kernel, int stride, int dilation) => new((double)dilation * (kernel - 1) + 1, stride);
-}
-
 /// <summary><c>conv</c>: a 2-D convolution (<c>nn.Conv2d</c>, ONNX <c>Conv</c>).</summary>
 public sealed record ConvAttributes(int Filters, Size2D Kernel, Size2D Stride, Padding2D Padding, Size2D Dilation, int Groups, bool Bias)
     : LayerAttributes
 {
-    public override (Window Height, Window Width) Windows(TensorShape input) =>
-        (Window.Of(Kernel.Height, Stride.Height, Dilation.Height), Window.Of(Kernel.Width, Stride.Width, Dilation.Width));
-
     public override IEnumerable<KeyValuePair<string, object>> Keys() =>
         [Key("filters", Filters), Key("kernel", Kernel), Key("stride", Stride), Key("padding", Padding), Key("dilation", Dilation), Key("groups", Groups), Key("bias", Bias)];
 }
@@ -83,42 +61,26 @@ public sealed record ConvAttributes(int Filters, Size2D Kernel, Size2D Stride, P
 public sealed record PoolAttributes(Size2D Kernel, Size2D Stride, Padding2D Padding, Size2D Dilation, bool Ceil, bool CountIncludePad)
     : LayerAttributes
 {
-    public override (Window Height, Window Width) Windows(TensorShape input) =>
-        (Window.Of(Kernel.Height, Stride.Height, Dilation.Height), Window.Of(Kernel.Width, Stride.Width, Dilation.Width));
-
     public override IEnumerable<KeyValuePair<string, object>> Keys() =>
         [Key("kernel", Kernel), Key("stride", Stride), Key("padding", Padding), Key("dilation", Dilation), Key("ceil", Ceil), Key("count_include_pad", CountIncludePad)];
 }
 
 /// <summary>
 /// <c>adaptive_avgpool</c>: average pooling to a fixed output size. Output i averages input rows
-/// floor(i·in/out) to ceil((i+1)·in/out): when the sizes divide, a window of in/out with that
-/// stride; otherwise the windows overlap and vary by one, and <see cref="Windows"/> gives the
-/// largest (ceil(in/out) + 1) with the mean stride in/out.
+/// floor(i·in/out) to ceil((i+1)·in/out).
 /// </summary>
 public sealed record AdaptiveAvgPoolAttributes(Size2D Size) : LayerAttributes
 {
-    public override (Window Height, Window Width) Windows(TensorShape input) => (Adaptive(input.Height, Size.Height), Adaptive(input.Width, Size.Width));
-
     public override IEnumerable<KeyValuePair<string, object>> Keys() => [Key("size", Size)];
-
-    private static Window Adaptive(long input, int output) => input % output == 0
-        ? new Window(input / output, input / output)
-        : new Window(Math.Ceiling((double)input / output) + 1, (double)input / output);
 }
 
 /// <summary>
 /// <c>resize</c>: bilinear resize to a fixed size, <c>align_corners=False</c>, no antialiasing.
-/// Each output pixel interpolates 2 neighbouring input pixels per axis, one every in/out pixels
-/// (the identity when the size does not change).
+/// Each output pixel interpolates 2 neighbouring input pixels per axis.
 /// </summary>
 public sealed record ResizeAttributes(Size2D Size) : LayerAttributes
 {
-    public override (Window Height, Window Width) Windows(TensorShape input) => (Bilinear(input.Height, Size.Height), Bilinear(input.Width, Size.Width));
-
     public override IEnumerable<KeyValuePair<string, object>> Keys() => [Key("size", Size)];
-
-    private static Window Bilinear(long input, int output) => input == output ? Window.Identity : new Window(2, (double)input / output);
 }
 
 /// <summary>
@@ -150,8 +112,6 @@ public sealed record DropoutAttributes(double Rate) : LayerAttributes
 /// <summary><c>dense</c>: a fully connected layer (<c>nn.Linear</c>, ONNX <c>Gemm</c>).</summary>
 public sealed record DenseAttributes(int Units, bool Bias) : LayerAttributes
 {
-    public override bool SeesEverything => true;
-
     public override IEnumerable<KeyValuePair<string, object>> Keys() => [Key("units", Units), Key("bias", Bias)];
 }
 
@@ -168,9 +128,4 @@ public sealed record FlattenAttributes : LayerAttributes;
 public sealed record ActivationAttributes : LayerAttributes;
 
 /// <summary><c>global_avgpool</c>: the mean of each channel over the whole feature map, giving a flat vector of the channels.</summary>
-public sealed record GlobalAvgPoolAttributes : LayerAttributes
-{
-    /// <summary>One window over the whole feature map.</summary>
-    public override (Window Height, Window Width) Windows(TensorShape input) =>
-        (new Window(input.Height, input.Height), new Window(input.Width, input.Width));
-}
+public sealed record GlobalAvgPoolAttributes : LayerAttributes;

@@ -15,11 +15,12 @@ namespace TorchSpecs;
 /// <param name="Activation">The activation folded into the row, or null.</param>
 /// <param name="Description">The row in words: "conv 11x11, 96 filters, stride 4, relu".</param>
 /// <param name="Attributes">The row's hyperparameters as the module applies them, one record type per kind.</param>
+/// <param name="Window">The row's effect on the receptive field, from its kind's definition in the generator.</param>
 /// <param name="TorchName">The row's module path in a PyTorch state dict (the spec's <c>torch_name</c>, e.g. <c>features.0</c>), or null.</param>
 public sealed record LayerInfo(
     string Name, string Property, LayerKind Kind, TensorShape Input, TensorShape Output,
     long TrainableParams, long NonTrainableParams, long MultiplyAdds, string? Activation, string Description,
-    LayerAttributes Attributes, string? TorchName = null)
+    LayerAttributes Attributes, LayerWindow Window, string? TorchName = null)
 {
     public long TotalParams => checked(TrainableParams + NonTrainableParams);
 
@@ -34,29 +35,16 @@ public sealed record LayerInfo(
 /// A generated model's static description: its layer table with shapes and parameter counts,
 /// and a factory. Everything here is known without building the network.
 /// </summary>
-public sealed class ModelInfo
+public sealed class ModelInfo(string name, string? description, string? source, string specFile, TensorShape input,
+    IReadOnlyList<LayerInfo> layers, Func<Device?, ScalarType?, nn.Module<Tensor, Tensor>> create)
 {
-    private readonly Func<Device?, ScalarType?, nn.Module<Tensor, Tensor>> _create;
-
-    public ModelInfo(string name, string? description, string? source, string specFile, TensorShape input,
-        IReadOnlyList<LayerInfo> layers, Func<Device?, ScalarType?, nn.Module<Tensor, Tensor>> create)
-    {
-        Name = name;
-        Description = description;
-        Source = source;
-        SpecFile = specFile;
-        Input = input;
-        Layers = layers;
-        _create = create;
-    }
-
-    public string Name { get; }
-    public string? Description { get; }
-    public string? Source { get; }
+    public string Name { get; } = name;
+    public string? Description { get; } = description;
+    public string? Source { get; } = source;
     /// <summary>The spec file, relative to the project that compiled it.</summary>
-    public string SpecFile { get; }
-    public TensorShape Input { get; }
-    public IReadOnlyList<LayerInfo> Layers { get; }
+    public string SpecFile { get; } = specFile;
+    public TensorShape Input { get; } = input;
+    public IReadOnlyList<LayerInfo> Layers { get; } = layers;
 
     public TensorShape Output => Layers[^1].Output;
     /// <summary>The number of classes: the size of the last row's output.</summary>
@@ -97,7 +85,7 @@ public sealed class ModelInfo
     public bool EndsInSoftmax => Layers[^1].Activation == "softmax";
 
     /// <summary>Builds the network with the spec's initializers.</summary>
-    public nn.Module<Tensor, Tensor> Create(Device? device = null, ScalarType? dtype = null) => _create(device, dtype);
+    public nn.Module<Tensor, Tensor> Create(Device? device = null, ScalarType? dtype = null) => create(device, dtype);
 
     public override string ToString() => Name;
 }

@@ -8,13 +8,13 @@ public class DocumentedComparisonTests
         new LayerInfo[]
         {
             new("conv1", "Conv1", LayerKind.Conv, new TensorShape(8, 8, 3), new TensorShape(8, 8, 4), 112, 0, 0, "relu", "conv",
-                new ConvAttributes(4, new(3, 3), new(1, 1), new(1, 1, 1, 1), new(1, 1), 1, true)),
+                new ConvAttributes(4, new(3, 3), new(1, 1), new(1, 1, 1, 1), new(1, 1), 1, true), new(new(3, 1), new(3, 1))),
             new("bn1", "Bn1", LayerKind.BatchNorm, new TensorShape(8, 8, 4), new TensorShape(8, 8, 4), 8, 8, 0, null, "bn",
-                new BatchNormAttributes(1e-5, 0.1)),
+                new BatchNormAttributes(1e-5, 0.1), LayerWindow.Pointwise),
             new("flatten", "Flatten", LayerKind.Flatten, new TensorShape(8, 8, 4), TensorShape.Flat(256), 0, 0, 0, null, "flatten",
-                new FlattenAttributes()),
+                new FlattenAttributes(), LayerWindow.Pointwise),
             new("fc", "Fc", LayerKind.Dense, TensorShape.Flat(256), TensorShape.Flat(10), 2570, 0, 0, null, "dense",
-                new DenseAttributes(10, true)),
+                new DenseAttributes(10, true), LayerWindow.Everything),
         },
         (_, _) => throw new NotSupportedException());
 

@@ -38,19 +38,21 @@ public class ModelStatisticsTests
         Assert.Equal(new Extent2D(jump, jump), geometry.Jump);
     }
 
+    // The windows below are what the generator's kind definitions give such rows (Kinds/ReceptiveFieldTests).
+
     [Fact]
-    public void DilationWidensTheWindowAndADenseRowSeesTheWholeInput()
+    public void AWiderWindowWidensTheFieldAndADenseRowSeesTheWholeInput()
     {
         var model = Tiny(
             Row("conv", LayerKind.Conv, new TensorShape(32, 16, 3), new TensorShape(28, 12, 8),
-                new ConvAttributes(8, new(3, 3), new(1, 1), default, new(2, 2), 1, true)),
+                new ConvAttributes(8, new(3, 3), new(1, 1), default, new(2, 2), 1, true), Square(5, 1)),
             Row("pool", LayerKind.MaxPool, new TensorShape(28, 12, 8), new TensorShape(14, 6, 8),
-                new PoolAttributes(new(2, 2), new(2, 2), default, new(1, 1), false, false)),
-            Row("flatten", LayerKind.Flatten, new TensorShape(14, 6, 8), TensorShape.Flat(672), new FlattenAttributes()),
-            Row("fc", LayerKind.Dense, TensorShape.Flat(672), TensorShape.Flat(10), new DenseAttributes(10, true)));
+                new PoolAttributes(new(2, 2), new(2, 2), default, new(1, 1), false, false), Square(2, 2)),
+            Row("flatten", LayerKind.Flatten, new TensorShape(14, 6, 8), TensorShape.Flat(672), new FlattenAttributes(), LayerWindow.Pointwise),
+            Row("fc", LayerKind.Dense, TensorShape.Flat(672), TensorShape.Flat(10), new DenseAttributes(10, true), LayerWindow.Everything));
 
         var rows = ModelStatistics.Geometry(model);
-        // Dilation 2 makes the 3x3 kernel span 5 pixels; the 2x2 pool adds (2 - 1)·1.
+        // A dilated 3x3 kernel spans 5 pixels; the 2x2 pool adds (2 - 1)·1.
         Assert.Equal(new Extent2D(5, 5), rows[0].ReceptiveField);
         Assert.Equal(new Extent2D(6, 6), rows[1].ReceptiveField);
         Assert.Equal(new Extent2D(2, 2), rows[1].Jump);
@@ -60,20 +62,19 @@ public class ModelStatisticsTests
     }
 
     [Fact]
-    public void AResizeScalesTheJumpAndAnAdaptivePoolThatDividesIsAnOrdinaryWindow()
+    public void FractionalStridesScaleTheJump()
     {
         var model = Tiny(
-            Row("up", LayerKind.Resize, new TensorShape(8, 8, 3), new TensorShape(32, 32, 3), new ResizeAttributes(new(32, 32))),
+            Row("up", LayerKind.Resize, new TensorShape(8, 8, 3), new TensorShape(32, 32, 3), new ResizeAttributes(new(32, 32)), Square(2, 0.25)),
             Row("conv", LayerKind.Conv, new TensorShape(32, 32, 3), new TensorShape(32, 32, 4),
-                new ConvAttributes(4, new(3, 3), new(1, 1), new(1, 1, 1, 1), new(1, 1), 1, true)),
-            Row("gap", LayerKind.AdaptiveAvgPool, new TensorShape(32, 32, 4), new TensorShape(2, 2, 4), new AdaptiveAvgPoolAttributes(new(2, 2))));
+                new ConvAttributes(4, new(3, 3), new(1, 1), new(1, 1, 1, 1), new(1, 1), 1, true), Square(3, 1)),
+            Row("gap", LayerKind.AdaptiveAvgPool, new TensorShape(32, 32, 4), new TensorShape(2, 2, 4), new AdaptiveAvgPoolAttributes(new(2, 2)), Square(16, 16)));
 
         var rows = ModelStatistics.Geometry(model);
-        // Bilinear upsampling by 4: two input pixels per output pixel, one every quarter pixel.
         Assert.Equal(new Extent2D(2, 2), rows[0].ReceptiveField);
         Assert.Equal(new Extent2D(0.25, 0.25), rows[0].Jump);
         Assert.Equal(new Extent2D(2.5, 2.5), rows[1].ReceptiveField);
-        // 32 -> 2 is a 16x16 window of stride 16 on a grid of quarter pixels.
+        // A 16x16 window of stride 16 on a grid of quarter pixels.
         Assert.Equal(new Extent2D(6.25, 6.25), rows[2].ReceptiveField);
         Assert.Equal(new Extent2D(4, 4), rows[2].Jump);
     }
@@ -83,14 +84,39 @@ public class ModelStatisticsTests
     {
         var model = Tiny(
             Row("conv", LayerKind.Conv, new TensorShape(8, 8, 3), new TensorShape(4, 4, 16),
-                new ConvAttributes(16, new(3, 3), new(2, 2), new(1, 1, 1, 1), new(1, 1), 1, true)),
-            Row("gap", LayerKind.GlobalAvgPool, new TensorShape(4, 4, 16), TensorShape.Flat(16), new GlobalAvgPoolAttributes()));
+                new ConvAttributes(16, new(3, 3), new(2, 2), new(1, 1, 1, 1), new(1, 1), 1, true), Square(3, 2)),
+            Row("gap", LayerKind.GlobalAvgPool, new TensorShape(4, 4, 16), TensorShape.Flat(16), new GlobalAvgPoolAttributes(), Square(4, 4)));
 
         var gap = ModelStatistics.Geometry(model)[1];
         // 3 + (4 - 1)·2: the four positions two pixels apart, each seeing 3 pixels.
         Assert.Equal(new Extent2D(9, 9), gap.ReceptiveField);
         Assert.Equal(new Extent2D(8, 8), gap.Jump);
     }
+
+    [Fact]
+    public void EveryGeneratedRowCarriesItsKindsWindow()
+    {
+        // The seed models as generated: a conv or pool row's window is its kernel widened by its
+        // dilation, at its stride; a dense row sees everything; LRN, batch norm, dropout, flatten
+        // and activation rows are pointwise.
+        foreach (var layer in ModelCatalog.All.SelectMany(m => m.Layers))
+        {
+            var expected = layer.Attributes switch
+            {
+                ConvAttributes c => Sliding(c.Kernel, c.Stride, c.Dilation),
+                PoolAttributes p => Sliding(p.Kernel, p.Stride, p.Dilation),
+                DenseAttributes => LayerWindow.Everything,
+                LrnAttributes or BatchNormAttributes or DropoutAttributes or FlattenAttributes or ActivationAttributes or ZeroPadAttributes => LayerWindow.Pointwise,
+                _ => layer.Window,
+            };
+            Assert.True(expected == layer.Window, $"{layer.Name} ({layer.TypeName}): {layer.Window}, expected {expected}");
+        }
+    }
+
+    private static LayerWindow Sliding(Size2D kernel, Size2D stride, Size2D dilation) =>
+        new(new((double)dilation.Height * (kernel.Height - 1) + 1, stride.Height), new((double)dilation.Width * (kernel.Width - 1) + 1, stride.Width));
+
+    private static LayerWindow Square(double kernel, double stride) => new(new(kernel, stride), new(kernel, stride));
 
     [Fact]
     public void TotalsCountBytesOfFloat32AndScaleWithTheBatch()
@@ -171,8 +197,8 @@ public class ModelStatisticsTests
 
     private static long[] Longs(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt64()).ToArray();
 
-    private static LayerInfo Row(string name, LayerKind kind, TensorShape input, TensorShape output, LayerAttributes attributes) =>
-        new(name, name, kind, input, output, 0, 0, 0, null, name, attributes);
+    private static LayerInfo Row(string name, LayerKind kind, TensorShape input, TensorShape output, LayerAttributes attributes, LayerWindow window) =>
+        new(name, name, kind, input, output, 0, 0, 0, null, name, attributes, window);
 
     private static ModelInfo Tiny(params LayerInfo[] layers) =>
         new("Tiny", null, null, "tiny.yaml", layers[0].Input, layers, (_, _) => throw new NotSupportedException());
