@@ -20,7 +20,7 @@ internal static class ConvertVerb
         };
         command.SetAction(result => Cli.Guard(() =>
         {
-            var info = ModelLookup.Find(models, result.GetValue(model)!);
+            var info = Verbs.FindModel(models, result.GetValue(model)!);
             string mode = result.GetValue(names)!;
             if (mode is not ("torch" or "torchvision" or "model")) throw new CliException($"--names: '{mode}' is not one of torch, torchvision, model");
             var loaded = PredictVerb.LoadWeights(info, result.GetValue(input)!);

@@ -26,7 +26,7 @@ internal static class ExportVerb
         };
         command.SetAction(result => Cli.Guard(() =>
         {
-            var info = ModelLookup.Find(models, result.GetValue(model)!);
+            var info = Verbs.FindModel(models, result.GetValue(model)!);
             string path = result.GetValue(output)!;
             switch (result.GetValue(format)!.ToLowerInvariant())
             {

@@ -33,7 +33,7 @@ internal static class PredictVerb
         };
         command.SetAction(result => Cli.Guard(() =>
         {
-            var info = ModelLookup.Find(models, result.GetValue(model)!);
+            var info = Verbs.FindModel(models, result.GetValue(model)!);
             var files = result.GetValue(images) ?? Array.Empty<string>();
             string? weightsPath = result.GetValue(weights), onnxPath = result.GetValue(onnx), npy = result.GetValue(input);
             if ((weightsPath is null) == (onnxPath is null)) throw new CliException("predict: give --weights FILE or --onnx FILE (one of them)");

@@ -53,7 +53,7 @@ internal static class TrainVerbs
         };
         command.SetAction(result => Guard(() =>
         {
-            var info = ModelLookup.Find(models, result.GetValue(model)!);
+            var info = Verbs.FindModel(models, result.GetValue(model)!);
             var target = DeviceOption.Parse(result, device);
             if (result.GetValue(threads) < 0) throw new BadInputException("--threads must not be negative");
             if (result.GetValue(threads) > 0) torch.set_num_threads(result.GetValue(threads));
@@ -185,7 +185,7 @@ internal static class TrainVerbs
         };
         command.SetAction(result => Guard(() =>
         {
-            var info = ModelLookup.Find(models, result.GetValue(model)!);
+            var info = Verbs.FindModel(models, result.GetValue(model)!);
             var target = DeviceOption.Parse(result, device);
             string path = result.GetValue(checkpoint)!;
             // Not a TorchSpecs checkpoint: a PyTorch checkpoint dict or a weights file (docs/interop.md).

@@ -66,7 +66,7 @@ internal static class Verbs
             var selected = everyModel ? models : null;
             if (selected is null)
             {
-                try { selected = new[] { ModelLookup.Find(models, name!) }; }
+                try { selected = new[] { FindModel(models, name!) }; }
                 catch (UnknownModelException e) { Console.Error.WriteLine(e.Message); return 2; }
             }
             int failed = 0;
@@ -88,11 +88,18 @@ internal static class Verbs
         return command;
     }
 
+    /// <summary>The named model. An unknown name is the library's message (near names) with the CLI's hint: library text names no verb.</summary>
+    internal static ModelInfo FindModel(IReadOnlyList<ModelInfo> models, string name)
+    {
+        try { return ModelLookup.Find(models, name); }
+        catch (UnknownModelException e) { throw new UnknownModelException($"{e.Message} `list` shows all {models.Count} models."); }
+    }
+
     /// <summary>Runs <paramref name="action"/> on the named model; an unknown name is a one-line error and exit code 2.</summary>
     internal static int WithModel(IReadOnlyList<ModelInfo> models, string name, Func<ModelInfo, int> action)
     {
         ModelInfo info;
-        try { info = ModelLookup.Find(models, name); }
+        try { info = FindModel(models, name); }
         catch (UnknownModelException e)
         {
             Console.Error.WriteLine(e.Message);

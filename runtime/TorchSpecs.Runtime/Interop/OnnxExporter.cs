@@ -40,7 +40,7 @@ public static class OnnxExporter
     public static void Export(ModelInfo model, nn.Module module, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var proto = Build(model, module, metadata);
-        AtomicWrite.Write(path, stream => proto.WriteTo(stream));
+        AtomicFile.Write(path, stream => proto.WriteTo(stream));
     }
 
     /// <summary>The ONNX model as a protobuf message.</summary>

@@ -34,7 +34,7 @@ public static partial class PyTorchExporter
         string source = Source(model);
         Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, FileName(model));
-        AtomicWrite.Write(path, stream => stream.Write(new UTF8Encoding(false).GetBytes(source)));
+        AtomicFile.Write(path, stream => stream.Write(new UTF8Encoding(false).GetBytes(source)));
         return path;
     }
 

@@ -20,6 +20,6 @@ public static class ModelLookup
             .Select(m => m.Name)
             .ToList();
         string hint = near.Count > 0 ? $" Did you mean {string.Join(", ", near)}?" : "";
-        throw new UnknownModelException($"Unknown model '{name}'.{hint} `list` shows all {models.Count} models.");
+        throw new UnknownModelException($"Unknown model '{name}'.{hint}");
     }
 }

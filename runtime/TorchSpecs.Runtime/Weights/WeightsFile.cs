@@ -103,14 +103,14 @@ public static class WeightsFile
                 WriteOnCpu(path, list, (stream, dict) => Safetensors.SaveStateDict(stream, dict, leaveOpen: true));
                 break;
             default:
-                AtomicWrite.Write(path, stream => StateDictFile.Write(stream, list));
+                AtomicFile.Write(path, stream => StateDictFile.Write(stream, list));
                 break;
         }
     }
 
     /// <summary>Writes the tensors atomically through <paramref name="save"/> as a dictionary of detached contiguous CPU copies, disposed afterwards.</summary>
     private static void WriteOnCpu(string path, List<(string Key, Tensor Value)> list, Action<Stream, Dictionary<string, Tensor>> save) =>
-        AtomicWrite.Write(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var (key, value) in list) dict[key] = value.detach().cpu().contiguous();
@@ -255,30 +255,4 @@ public static class WeightsFile
         IEnumerable => "a list",
         _ => $"a {value.GetType().Name}",
     };
-}
-
-/// <summary>Writes a file so that readers see the old content or the new, never a part: a temporary file beside it, flushed to disk, renamed over it.</summary>
-internal static class AtomicWrite
-{
-    public static void Write(string path, Action<Stream> write)
-    {
-        string full = Path.GetFullPath(path);
-        string? dir = Path.GetDirectoryName(full);
-        if (dir is not null) Directory.CreateDirectory(dir);
-        string temp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { }
-            throw;
-        }
-    }
 }
