@@ -20,9 +20,8 @@ internal static class BenchVerb
 {
     public static Command Create(IReadOnlyList<ModelInfo> models)
     {
-        var model = new Argument<string>("model") { Description = "The model's name (see list)." };
         var batch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 16 };
-        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (default: the number of cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = CommonOptions.Threads();
         var warmup = new Option<int>("--warmup") { Description = "Warm-up batches per mode before timing.", DefaultValueFactory = _ => 2 };
         var runs = new Option<int>("--runs") { Description = "Timed runs per mode; the median and the spread are over these.", DefaultValueFactory = _ => 5 };
         var iterations = new Option<int>("--iterations") { Description = "Batches per timed run.", DefaultValueFactory = _ => 4 };
@@ -33,22 +32,22 @@ internal static class BenchVerb
         var onnx = new Option<bool>("--onnx") { Description = "Also export the model to ONNX and time its forward pass in ONNX Runtime (printed after the table)." };
         var python = new Option<string>("--python") { Description = "The Python with PyTorch for --compare-pytorch.", DefaultValueFactory = _ => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3" };
         var dataset = new Option<string?>("--dataset") { Description = "With the train mode: also time the real training loop (background batch worker, real data) on this data set: fashion-mnist, mnist, cifar10 or folder." };
-        var data = new Option<string?>("--data") { Description = "With --dataset: the data set's folder." };
+        var data = CommonOptions.DataFolder();
         var cache = new Option<bool>("--cache") { Description = "With --dataset folder: keep decoded images in memory after the warm-up epoch." };
         var device = DeviceOption.Create();
-        var command = new Command("bench", "Images/s, GFLOP/s and share of the measured matmul peak of a generated model, forward and forward+backward.")
+        var command = new ModelCommand("bench", "Images/s, GFLOP/s and share of the measured matmul peak of a generated model, forward and forward+backward.")
         {
-            model, batch, threads, warmup, runs, iterations, modes, channelsLast, json, comparePyTorch, python, onnx, dataset, data, cache, device,
+            batch, threads, warmup, runs, iterations, modes, channelsLast, json, comparePyTorch, python, onnx, dataset, data, cache, device,
         };
-        command.SetAction(result => Verbs.WithModel(models, result.GetValue(model)!, info =>
+        command.SetAction(result => Verbs.WithModel(models, result.GetValue(command.Model)!, info =>
         {
             var selected = result.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var unknown = selected.Where(m => m is not ("forward" or "backward" or "train")).ToList();
-            var options = new BenchOptions(result.GetValue(batch), result.GetValue(threads), result.GetValue(warmup), result.GetValue(runs),
+            var options = new BenchOptions(result.GetValue(batch), CommonOptions.ThreadCount(result, threads), result.GetValue(warmup), result.GetValue(runs),
                 result.GetValue(iterations), selected, result.GetValue(channelsLast));
             if (unknown.Count > 0 || selected.Length == 0 || options.Batch < 1 || options.Threads < 1 || options.Runs < 1 || options.Iterations < 1 || options.Warmup < 0)
             {
-                Console.Error.WriteLine("bench: --batch, --threads, --runs and --iterations must be at least 1, --warmup at least 0, and --modes a list of forward, backward, train.");
+                Console.Error.WriteLine("bench: --batch, --runs and --iterations must be at least 1, --threads and --warmup at least 0, and --modes a list of forward, backward, train.");
                 return 2;
             }
 

@@ -10,17 +10,16 @@ internal static class ConvertVerb
 {
     public static Command Create(IReadOnlyList<ModelInfo> models)
     {
-        var model = new Argument<string>("model") { Description = "The model's name (see list)." };
         var input = new Argument<string>("in") { Description = "Weights: .pt/.pth, .safetensors, TorchSharp's format or a TorchSpecs checkpoint (.ckpt)." };
         var output = new Argument<string>("out") { Description = "The file to write: .pt/.pth (PyTorch), .safetensors, anything else TorchSharp's format." };
         var names = new Option<string>("--names") { Description = "Keys to write: torch (the rows' torch_name where given, else the row's name), torchvision (torchvision's module paths computed from the table), model (the row names).", DefaultValueFactory = _ => "torch" };
-        var command = new Command("convert", "Converts weights between PyTorch (.pth), safetensors and TorchSharp's format, checking them against the model.")
+        var command = new ModelCommand("convert", "Converts weights between PyTorch (.pth), safetensors and TorchSharp's format, checking them against the model.")
         {
-            model, input, output, names,
+            input, output, names,
         };
         command.SetAction(result => Cli.Guard(() =>
         {
-            var info = Verbs.FindModel(models, result.GetValue(model)!);
+            var info = command.Find(result, models);
             string mode = result.GetValue(names)!;
             if (mode is not ("torch" or "torchvision" or "model")) throw new CliException($"--names: '{mode}' is not one of torch, torchvision, model");
             var loaded = PredictVerb.LoadWeights(info, result.GetValue(input)!);

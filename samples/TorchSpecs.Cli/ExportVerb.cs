@@ -14,19 +14,18 @@ internal static class ExportVerb
 {
     public static Command Create(IReadOnlyList<ModelInfo> models)
     {
-        var model = new Argument<string>("model") { Description = "The model's name (see list)." };
         var format = new Option<string>("--format") { Description = "onnx (a graph with the weights) or pytorch (a Python nn.Module class).", Required = true };
         var weights = new Option<string?>("--weights") { Description = "onnx: the weights to export (any format predict takes); without it, the spec's initializers with --seed." };
         var seed = new Option<long>("--seed") { Description = "onnx without --weights: the seed of the initial weights.", DefaultValueFactory = _ => 0 };
         var verify = new Option<bool>("--verify") { Description = "onnx: run the export in ONNX Runtime and the module in TorchSharp on a random batch of 2 and print the largest difference." };
         var output = new Option<string>("--out") { Description = "onnx: the .onnx file; pytorch: the folder for <model>.py.", Required = true };
-        var command = new Command("export", "Writes a model as ONNX (from its table and weights, no Python) or as a PyTorch nn.Module source file.")
+        var command = new ModelCommand("export", "Writes a model as ONNX (from its table and weights, no Python) or as a PyTorch nn.Module source file.")
         {
-            model, format, weights, seed, output, verify,
+            format, weights, seed, output, verify,
         };
         command.SetAction(result => Cli.Guard(() =>
         {
-            var info = Verbs.FindModel(models, result.GetValue(model)!);
+            var info = command.Find(result, models);
             string path = result.GetValue(output)!;
             switch (result.GetValue(format)!.ToLowerInvariant())
             {

@@ -18,7 +18,6 @@ internal static class PredictVerb
 {
     public static Command Create(IReadOnlyList<ModelInfo> models)
     {
-        var model = new Argument<string>("model") { Description = "The model's name (see list)." };
         var images = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, BMP, GIF), resized to the model's input as training does.", Arity = ArgumentArity.ZeroOrMore };
         var weights = new Option<string?>("--weights") { Description = "Weights: a PyTorch state dict or checkpoint dict (.pt/.pth), .safetensors, TorchSharp's format, or a TorchSpecs checkpoint (.ckpt)." };
         var onnx = new Option<string?>("--onnx") { Description = "Run this ONNX model (from `export --format onnx`) through ONNX Runtime instead of TorchSharp." };
@@ -27,13 +26,13 @@ internal static class PredictVerb
         var top = new Option<int>("--top") { Description = "How many classes to print per input.", DefaultValueFactory = _ => 5 };
         var classes = new Option<string?>("--classes") { Description = "A text file with one class name per line (default: the checkpoint's names, else class0, class1, ...)." };
         var fit = new Option<string>("--fit") { Description = "Images of another size: resize (bilinear) or pad (smaller ones, centred). Default: the checkpoint's, else resize." };
-        var command = new Command("predict", "Runs a model with given weights (or an ONNX export) on images or a .npy batch and prints the top classes.")
+        var command = new ModelCommand("predict", "Runs a model with given weights (or an ONNX export) on images or a .npy batch and prints the top classes.")
         {
-            model, images, weights, onnx, input, output, top, classes, fit,
+            images, weights, onnx, input, output, top, classes, fit,
         };
         command.SetAction(result => Cli.Guard(() =>
         {
-            var info = Verbs.FindModel(models, result.GetValue(model)!);
+            var info = command.Find(result, models);
             var files = result.GetValue(images) ?? Array.Empty<string>();
             string? weightsPath = result.GetValue(weights), onnxPath = result.GetValue(onnx), npy = result.GetValue(input);
             if ((weightsPath is null) == (onnxPath is null)) throw new CliException("predict: give --weights FILE or --onnx FILE (one of them)");

@@ -13,9 +13,8 @@ internal static class TrainVerbs
     public static Command Train(IReadOnlyList<ModelInfo> models)
     {
         var defaults = new TrainOptions();
-        var model = new Argument<string>("model") { Description = "The model's name (see list)." };
         var dataset = new Option<string>("--dataset") { Description = $"The data set: {string.Join(", ", DataSets.Names)}.", DefaultValueFactory = _ => "fashion-mnist" };
-        var data = new Option<string?>("--data") { Description = $"The data set's folder (fashion-mnist: {DataSets.FashionMnistDirectory})." };
+        var data = CommonOptions.DataFolder();
         var epochs = new Option<int>("--epochs") { Description = "Total epochs (with --resume: the total to reach).", DefaultValueFactory = _ => defaults.Epochs };
         var batch = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => defaults.BatchSize };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum, weight decay) or adam.", DefaultValueFactory = _ => "sgd" };
@@ -37,23 +36,23 @@ internal static class TrainVerbs
         var erase = new Option<double>("--erase") { Description = "Augment: random erasing, the probability per image of blanking a random rectangle (2-40% of the image; 0: off).", DefaultValueFactory = _ => 0 };
         var ema = new Option<double>("--ema") { Description = "Keep a moving average of the weights with this decay per step (e.g. 0.999; 0: off); validate, evaluate and keep as best the average.", DefaultValueFactory = _ => 0 };
         var tta = new Option<bool>("--tta") { Description = "Validate and evaluate on each image and its mirror image (flip test-time augmentation)." };
-        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Image folders: leave out files that cannot be decoded (listed in the report) instead of stopping." };
+        var skipCorrupt = CommonOptions.SkipCorrupt();
         var cache = new Option<bool>("--cache") { Description = "Image folders: keep decoded, resized images in memory after the first epoch." };
         var output = new Option<string?>("--out") { Description = "Folder for checkpoints, the CSV log, the report and pictures (default runs/<model>)." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in --out (or --from): model, optimizer, schedule, history and options." };
         var from = new Option<string?>("--from") { Description = "With --resume: the checkpoint to continue from." };
         var changeOptions = new Option<bool>("--change-options") { Description = "With --resume: options given that differ from the checkpoint's are changes made on purpose (recorded in the checkpoint), not an error." };
         var noTest = new Option<bool>("--no-test") { Description = "Do not evaluate on the test set after training." };
-        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch (0: one per core).", DefaultValueFactory = _ => 0 };
+        var threads = CommonOptions.Threads();
         var device = DeviceOption.Create();
-        var command = new Command("train", "Trains a model on an image data set, saves a checkpoint every epoch, then evaluates it on the test set.")
+        var command = new ModelCommand("train", "Trains a model on an image data set, saves a checkpoint every epoch, then evaluates it on the test set.")
         {
-            model, dataset, data, epochs, batch, optimizer, lr, momentum, decay, schedule, stepSize, gamma, patience, early, validation,
+            dataset, data, epochs, batch, optimizer, lr, momentum, decay, schedule, stepSize, gamma, patience, early, validation,
             seed, flip, crop, erase, fit, smoothing, limit, ema, tta, skipCorrupt, cache, output, resume, from, changeOptions, noTest, threads, device,
         };
         command.SetAction(result => Guard(() =>
         {
-            var info = Verbs.FindModel(models, result.GetValue(model)!);
+            var info = command.Find(result, models);
             var target = DeviceOption.Parse(result, device);
             if (result.GetValue(threads) < 0) throw new BadInputException("--threads must not be negative");
             if (result.GetValue(threads) > 0) torch.set_num_threads(result.GetValue(threads));
@@ -171,21 +170,20 @@ internal static class TrainVerbs
 
     public static Command Evaluate(IReadOnlyList<ModelInfo> models)
     {
-        var model = new Argument<string>("model") { Description = "The model's name (see list)." };
         var checkpoint = new Option<string>("--checkpoint") { Description = "The checkpoint to evaluate (train writes last.ckpt and best.ckpt).", Required = true };
         var dataset = new Option<string?>("--dataset") { Description = "The data set (default: the one the checkpoint was trained on)." };
-        var data = new Option<string?>("--data") { Description = "The data set's folder." };
+        var data = CommonOptions.DataFolder();
         var output = new Option<string?>("--out") { Description = "Folder for the report and pictures (default: the checkpoint's folder)." };
-        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Image folders: leave out files that cannot be decoded (listed in the report) instead of stopping." };
+        var skipCorrupt = CommonOptions.SkipCorrupt();
         var tta = new Option<bool?>("--tta") { Description = "Average each image's logits with its mirror image's (default: as the checkpoint's run validated)." };
         var device = DeviceOption.Create();
-        var command = new Command("evaluate", "Evaluates a checkpoint on a test set: accuracy, per-class report, confusion matrix (text and PNG), training curves (PNG).")
+        var command = new ModelCommand("evaluate", "Evaluates a checkpoint on a test set: accuracy, per-class report, confusion matrix (text and PNG), training curves (PNG).")
         {
-            model, checkpoint, dataset, data, output, skipCorrupt, tta, device,
+            checkpoint, dataset, data, output, skipCorrupt, tta, device,
         };
         command.SetAction(result => Guard(() =>
         {
-            var info = Verbs.FindModel(models, result.GetValue(model)!);
+            var info = command.Find(result, models);
             var target = DeviceOption.Parse(result, device);
             string path = result.GetValue(checkpoint)!;
             // Not a TorchSpecs checkpoint: a PyTorch checkpoint dict or a weights file (docs/interop.md).

@@ -19,12 +19,11 @@ internal static class Verbs
 
     public static Command Summary(IReadOnlyList<ModelInfo> models)
     {
-        var model = new Argument<string>("model") { Description = "The model's name (see list)." };
         var details = new Option<bool>("--details") { Description = "Per row: kernel, stride, padding, output, params, multiply-adds, receptive field and jump; then torchinfo's totals." };
         var json = new Option<bool>("--json") { Description = "The expanded layer table and the totals as JSON (what tools outside .NET read)." };
         var batch = new Option<int>("--batch") { Description = "Images per batch for the multiply-adds and memory figures of --details and --json.", DefaultValueFactory = _ => 1 };
-        var command = new Command("summary", "The Keras-style layer table of a model, from its spec (nothing is built).") { model, details, json, batch };
-        command.SetAction(result => WithModel(models, result.GetValue(model)!, info =>
+        var command = new ModelCommand("summary", "The Keras-style layer table of a model, from its spec (nothing is built).") { details, json, batch };
+        command.SetAction(result => WithModel(models, result.GetValue(command.Model)!, info =>
         {
             int images = result.GetValue(batch);
             if (images < 1)
