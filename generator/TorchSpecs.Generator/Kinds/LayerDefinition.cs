@@ -5,8 +5,9 @@ namespace TorchSpecs.Generator.Kinds;
 /// Everything the generator knows about one layer kind, in one place: its keys (type, range,
 /// default, description, example), its default name prefix, how a row of it is read, its shape
 /// rule with parameter count and multiply-adds, its receptive-field window, and how it is emitted
-/// (module type, constructor, the <c>LayerInfo.Attributes</c> literal, the words of its XML doc). The kind's names outside
-/// the generator (spec type, Keras class, TorchSharp modules) are the shared
+/// (module type, constructor, the <c>LayerInfo.Attributes</c> and <c>LayerInfo.Window</c>
+/// literals, the words of its XML doc). The kind's names outside the generator (spec type, Keras
+/// class, TorchSharp modules) are the shared
 /// <see cref="LayerKinds"/> table. Adding a kind is one definition (a file in Kinds/), its row
 /// in that table and in <see cref="LayerDefinitions.All"/>.
 /// </summary>
@@ -49,7 +50,7 @@ internal abstract class LayerDefinition(LayerKind kind, string namePrefix, strin
     /// <summary>
     /// The row's effect on the receptive field, emitted into <c>LayerInfo.Window</c>: its window
     /// along each axis on the row's input (<see cref="LayerPlan.Input"/>), or that it sees the
-    /// whole input. By default a pointwise row (1x1, stride 1).
+    /// whole input. A kind that does not say otherwise is pointwise (1x1, stride 1).
     /// </summary>
     public abstract LayerWindow ReceptiveField(LayerPlan plan);
 
@@ -96,6 +97,7 @@ internal abstract class LayerDefinition<T>(LayerKind kind, string namePrefix, st
         new(Sliding(l.Kernel.H, l.Stride.H, l.Dilation.H), Sliding(l.Kernel.W, l.Stride.W, l.Dilation.W));
 
     private static AxisWindow Sliding(int kernel, int stride, int dilation) => new((double)dilation * (kernel - 1) + 1, stride);
+
     protected virtual string Arithmetic(ShapeInference.ShapeStep step, T spec, Shape? declared) => $"a {TypeName} row keeps its input shape {step.In}";
     /// <summary>By default: a flat documented size that is the input flattened means a flatten row is missing above (a dropout written before the flatten).</summary>
     protected virtual string Hint(ShapeInference.ShapeStep step, T spec, Shape declared) =>
