@@ -88,6 +88,40 @@ public class MixedPrecisionTests
         }
     }
 
+    [Fact]
+    public void A_loop_of_ones_own_trains_through_the_masters_and_ends_in_float32()
+    {
+        torch.manual_seed(7);
+        using var model = TinyQuadrants.Info.Create();
+        using var data = SyntheticData.Quadrants(64, seed: 4);
+        using var x = data.RawImages.to(ScalarType.Float32).div(255).sub(0.5);
+        var y = data.Labels;
+        using var mixed = new MixedPrecision(model);
+        var sgd = torch.optim.SGD(mixed.Masters, learningRate: 0.1, momentum: 0.9);
+        var losses = new List<float>();
+        using (mixed.Compute())
+        {
+            Assert.Equal(ScalarType.BFloat16, model.named_parameters().Single(p => p.name == "conv1.weight").parameter.dtype);
+            Assert.Equal(ScalarType.Float32, model.named_parameters().Single(p => p.name == "bn1.weight").parameter.dtype);
+            for (int step = 0; step < 20; step++)
+            {
+                using var scope = torch.NewDisposeScope();
+                mixed.ZeroGradients();
+                var loss = nn.functional.cross_entropy(model.call(MixedPrecision.Input(x)).to(ScalarType.Float32), y);
+                loss.backward();
+                mixed.CopyGradients();
+                sgd.step();
+                mixed.CopyWeights();
+                losses.Add(loss.item<float>());
+            }
+        }
+        Assert.True(losses[^1] < losses[0] * 0.5, $"loss {losses[0]} -> {losses[^1]}");
+        Assert.All(model.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+        var masters = mixed.Named;
+        foreach (var (name, p) in model.named_parameters())
+            Assert.True(p.eq(masters[name]).all().item<bool>(), $"{name} is not the master's value");
+    }
+
     private static Dictionary<string, Tensor> TinyFresh()
     {
         torch.manual_seed(5);
