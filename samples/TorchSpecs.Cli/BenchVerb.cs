@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using TorchSharp;
 using TorchSpecs.Native;
+using TorchSpecs.Training;
 using static TorchSharp.torch;
 
 namespace TorchSpecs.Cli;
@@ -26,6 +27,7 @@ internal static class BenchVerb
         var runs = new Option<int>("--runs") { Description = "Timed runs per mode; the median and the spread are over these.", DefaultValueFactory = _ => 5 };
         var iterations = new Option<int>("--iterations") { Description = "Batches per timed run.", DefaultValueFactory = _ => 4 };
         var modes = new Option<string>("--modes") { Description = "Which measurements, comma-separated: forward, backward (forward+backward), train (forward+backward+SGD step).", DefaultValueFactory = _ => "forward,backward,train" };
+        var precision = new Option<string>("--precision") { Description = "float32, or bfloat16: the modes in bfloat16 (batch norm in float32); train steps float32 master weights as `train --precision bfloat16` does.", DefaultValueFactory = _ => "float32" };
         var channelsLast = new Option<bool>("--channels-last") { Description = "Feed the input in channels-last (NHWC) memory format." };
         var json = new Option<bool>("--json") { Description = "Print machine-readable results (JSON) instead of the table." };
         var comparePyTorch = new Option<bool>("--compare-pytorch") { Description = "Also run bench/pytorch_bench.py on the same spec, batch and threads, and print the ratio." };
@@ -37,14 +39,19 @@ internal static class BenchVerb
         var device = DeviceOption.Create();
         var command = new ModelCommand("bench", "Images/s, GFLOP/s and share of the measured matmul peak of a generated model, forward and forward+backward.")
         {
-            batch, threads, warmup, runs, iterations, modes, channelsLast, json, comparePyTorch, python, onnx, dataset, data, cache, device,
+            batch, threads, warmup, runs, iterations, modes, precision, channelsLast, json, comparePyTorch, python, onnx, dataset, data, cache, device,
         };
         command.SetAction(result => Verbs.WithModel(models, result.GetValue(command.Model)!, info =>
         {
             var selected = result.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var unknown = selected.Where(m => m is not ("forward" or "backward" or "train")).ToList();
+            if (!Enum.TryParse<TrainingPrecision>(result.GetValue(precision), ignoreCase: true, out var numbers) || int.TryParse(result.GetValue(precision), out _))
+            {
+                Console.Error.WriteLine($"bench: --precision '{result.GetValue(precision)}' is not one of float32, bfloat16.");
+                return 2;
+            }
             var options = new BenchOptions(result.GetValue(batch), CommonOptions.ThreadCount(result, threads), result.GetValue(warmup), result.GetValue(runs),
-                result.GetValue(iterations), selected, result.GetValue(channelsLast));
+                result.GetValue(iterations), selected, result.GetValue(channelsLast), numbers);
             if (unknown.Count > 0 || selected.Length == 0 || options.Batch < 1 || options.Threads < 1 || options.Runs < 1 || options.Iterations < 1 || options.Warmup < 0)
             {
                 Console.Error.WriteLine("bench: --batch, --runs and --iterations must be at least 1, --threads and --warmup at least 0, and --modes a list of forward, backward, train.");
@@ -86,7 +93,8 @@ internal static class BenchVerb
     }
 }
 
-internal sealed record BenchOptions(int Batch, int Threads, int Warmup, int Runs, int Iterations, string[] Modes, bool ChannelsLast);
+internal sealed record BenchOptions(int Batch, int Threads, int Warmup, int Runs, int Iterations, string[] Modes, bool ChannelsLast,
+    TrainingPrecision Precision = TrainingPrecision.Float32);
 
 /// <summary>One measured mode: images/s of every run, and what follows from the median.</summary>
 internal sealed record ModeResult(
@@ -108,7 +116,7 @@ internal sealed record PyTorchMode(string Mode, double[] ImagesPerSecondRuns, do
 internal sealed record BenchReport(
     string Model, string SpecFile, int Batch, int Threads, int Warmup, int Runs, int Iterations, bool ChannelsLast, string Malloc,
     string Machine, string Torch, long MultiplyAddsForward, long MultiplyAddsBackward, PeakResult Peak, ModeResult[] Modes, PyTorchResult? PyTorch = null,
-    TrainingLoopResult? Loop = null, string Device = "cpu");
+    TrainingLoopResult? Loop = null, string Device = "cpu", TrainingPrecision Precision = TrainingPrecision.Float32);
 
 internal static class BenchJson
 {
@@ -144,13 +152,16 @@ internal static class ModelBench
         using var b = torch.randn(PeakSize, PeakSize);
         using var input = Layout(torch.randn(shape, device: device), o.ChannelsLast);
         using var loader = new SyntheticLoader(shape, classes, o.ChannelsLast, device);
-        using var optimizer = torch.optim.SGD(model.parameters(), learningRate: 1e-4, momentum: 0.9);
+        // bfloat16: the model stays converted for the whole bench; train steps go through float32 masters, as the trainer's do.
+        using var mixed = o.Precision == TrainingPrecision.BFloat16 ? new MixedPrecision(model) : null;
+        using var compute = mixed?.Compute();
+        using var optimizer = torch.optim.SGD(mixed?.Masters ?? model.parameters(), learningRate: 1e-4, momentum: 0.9);
 
         progress?.WriteLine($"bench {info.Name}: batch {o.Batch}, {o.Threads} threads, {o.Runs} runs of {o.Iterations} batches after {o.Warmup} warm-up batches per mode ...");
 
         // Warm-up: the first calls allocate, pick kernels and fault pages in.
         Matmul(a, b, 1);
-        foreach (var mode in o.Modes) Step(mode, o.Warmup, model, input, loader, optimizer, classes);
+        foreach (var mode in o.Modes) Step(mode, o.Warmup, model, input, loader, optimizer, mixed);
 
         var peak = new List<double>();
         var rates = o.Modes.ToDictionary(m => m, _ => new List<double>());
@@ -162,7 +173,7 @@ internal static class ModelBench
             peak.Add(peakGflops);
             foreach (var mode in o.Modes)
             {
-                var (seconds, wait) = Step(mode, o.Iterations, model, input, loader, optimizer, classes);
+                var (seconds, wait) = Step(mode, o.Iterations, model, input, loader, optimizer, mixed);
                 double imagesPerSecond = o.Batch * o.Iterations / seconds;
                 rates[mode].Add(imagesPerSecond);
                 ratios[mode].Add(Gflops(mode == "forward" ? macsForward : macsForward + macsBackward, imagesPerSecond) / peakGflops);
@@ -182,7 +193,7 @@ internal static class ModelBench
         var p = peak.ToArray();
         return new BenchReport(info.Name, info.SpecFile, o.Batch, o.Threads, o.Warmup, o.Runs, o.Iterations, o.ChannelsLast, malloc,
             Machine(), $"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch {LibTorchVersion()}",
-            macsForward, macsBackward, new PeakResult(PeakSize, p, Median(p), p.Min(), p.Max()), modes, Device: DeviceSelection.Describe(device));
+            macsForward, macsBackward, new PeakResult(PeakSize, p, Median(p), p.Min(), p.Max()), modes, Device: DeviceSelection.Describe(device), Precision: o.Precision);
     }
 
     private static string Describe(string mode) => mode switch
@@ -219,7 +230,8 @@ internal static class ModelBench
     }
 
     /// <summary>Runs <paramref name="count"/> batches of one mode; returns the seconds taken and the seconds spent waiting for data.</summary>
-    private static (double Seconds, double Wait) Step(string mode, int count, nn.Module<Tensor, Tensor> model, Tensor input, SyntheticLoader loader, optim.Optimizer optimizer, long classes)
+    private static (double Seconds, double Wait) Step(string mode, int count, nn.Module<Tensor, Tensor> model, Tensor input, SyntheticLoader loader, optim.Optimizer optimizer,
+        MixedPrecision? mixed)
     {
         double wait = 0;
         var watch = Stopwatch.StartNew();
@@ -230,7 +242,7 @@ internal static class ModelBench
             for (int i = 0; i < count; i++)
             {
                 using var scope = torch.NewDisposeScope();
-                model.call(input);
+                model.call(mixed is null ? input : MixedPrecision.Input(input));
             }
             return (watch.Elapsed.TotalSeconds, 0);
         }
@@ -244,10 +256,21 @@ internal static class ModelBench
             using var batchX = x;
             using var batchY = y;
             using var scope = torch.NewDisposeScope();
-            optimizer.zero_grad();
-            var loss = nn.functional.cross_entropy(model.call(x), y);
-            loss.backward();
-            if (mode == "train") optimizer.step();
+            if (mixed is null)
+            {
+                optimizer.zero_grad();
+                nn.functional.cross_entropy(model.call(x), y).backward();
+                if (mode == "train") optimizer.step();
+            }
+            else
+            {
+                mixed.ZeroGradients();
+                nn.functional.cross_entropy(model.call(MixedPrecision.Input(x)).to(ScalarType.Float32), y).backward();
+                if (mode != "train") continue;
+                mixed.CopyGradients();
+                optimizer.step();
+                mixed.CopyWeights();
+            }
         }
         return (watch.Elapsed.TotalSeconds, wait);
     }
@@ -423,7 +446,7 @@ internal static class BenchTable
     public static string Format(BenchReport r)
     {
         var w = new StringWriter(CultureInfo.InvariantCulture);
-        w.WriteLine($"{r.Model} ({r.SpecFile}): batch {r.Batch}, {r.Threads} threads, {(r.ChannelsLast ? "channels-last" : "NCHW")} input; " +
+        w.WriteLine($"{r.Model} ({r.SpecFile}): batch {r.Batch}, {r.Threads} threads, {(r.ChannelsLast ? "channels-last" : "NCHW")} input, {(r.Precision == TrainingPrecision.BFloat16 ? "bfloat16" : "float32")}; " +
                     $"median of {r.Runs} runs of {r.Iterations} batches after {r.Warmup} warm-up batches");
         w.WriteLine($"machine: {r.Machine}; {r.Torch}; {r.Malloc}");
         w.WriteLine($"multiply-adds per image (from the spec): forward {G(r.MultiplyAddsForward)}, backward {G(r.MultiplyAddsBackward)}");
@@ -438,6 +461,8 @@ internal static class BenchTable
         }
         w.WriteLine();
         foreach (var m in r.Modes) w.WriteLine($"  {Label(m.Mode)}: {m.Description}");
+        if (r.Precision == TrainingPrecision.BFloat16)
+            w.WriteLine("  bfloat16: the modes run in bfloat16, the peak is float32's, so the share of it can pass 100%");
 
         if (r.PyTorch is { } py)
         {

@@ -29,7 +29,7 @@ internal static class TrainingLoopBench
         var options = new TrainOptions
         {
             Epochs = 1 + o.Runs, BatchSize = o.Batch, LearningRate = 1e-4, Schedule = ScheduleKind.Constant, ValidationFraction = 0,
-            Limit = (int)images, Augmentation = new Augmentation(HorizontalFlip: true), Seed = 1,
+            Limit = (int)images, Augmentation = new Augmentation(HorizontalFlip: true), Seed = 1, Precision = o.Precision,
         };
         torch.manual_seed(0);
         using var model = info.Create();
@@ -40,16 +40,24 @@ internal static class TrainingLoopBench
         // held in memory: the pairs see the same load, so their ratio is what the loop costs.
         using var x = torch.randn(info.Input.ToTorch(o.Batch), device: device);
         using var y = torch.randint(0, info.Classes, new long[] { o.Batch }, device: device, dtype: torch.ScalarType.Int64);
-        using var sgd = torch.optim.SGD(model.parameters(), learningRate: 1e-12, momentum: 0.9);
         double InMemory(bool step)
         {
+            // The same numbers as the loop's steps: with bfloat16, float32 masters of the model's weights.
+            using var mixed = o.Precision == TrainingPrecision.BFloat16 ? new MixedPrecision(model) : null;
+            using var sgd = torch.optim.SGD(mixed?.Masters ?? model.parameters(), learningRate: 1e-12, momentum: 0.9);
+            using var compute = mixed?.Compute();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             for (int i = 0; i < batches; i++)
             {
                 using var scope = torch.NewDisposeScope();
-                sgd.zero_grad();
-                torch.nn.functional.cross_entropy(model.call(x), y).backward();
-                if (step) sgd.step();
+                if (mixed is null) sgd.zero_grad();
+                else mixed.ZeroGradients();
+                var logits = mixed is null ? model.call(x) : model.call(MixedPrecision.Input(x)).to(torch.ScalarType.Float32);
+                torch.nn.functional.cross_entropy(logits, y).backward();
+                if (!step) continue;
+                mixed?.CopyGradients();
+                sgd.step();
+                mixed?.CopyWeights();
             }
             return (double)batches * o.Batch / clock.Elapsed.TotalSeconds;
         }

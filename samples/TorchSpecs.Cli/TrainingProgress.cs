@@ -38,7 +38,7 @@ internal static class TrainingProgress
 
     private static string Plan(TrainingPlan p) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"training {p.Model} on {p.Device}: epochs {p.StartEpoch + 1}..{p.Epochs}, {p.TrainImages} training images, {p.ValidationImages} validation images, {p.StepsPerEpoch} steps per epoch; writing to {p.OutputDirectory ?? "nothing (no checkpoints)"}");
+            $"training {p.Model} on {p.Device}{(p.Precision == TrainingPrecision.BFloat16 ? " in bfloat16 (float32 master weights)" : "")}: epochs {p.StartEpoch + 1}..{p.Epochs}, {p.TrainImages} training images, {p.ValidationImages} validation images, {p.StepsPerEpoch} steps per epoch; writing to {p.OutputDirectory ?? "nothing (no checkpoints)"}");
 
     private sealed class PlainObserver : ITrainingObserver
     {

@@ -59,6 +59,8 @@ public sealed record TrainOptions
     public double EmaDecay { get; init; }
     /// <summary>Validate and evaluate on each image and its mirror image, averaging the logits (flip test-time augmentation).</summary>
     public bool TestTimeFlip { get; init; }
+    /// <summary>The number format of the training step (see <see cref="TrainingPrecision"/>).</summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
 
     /// <summary>The first problem with these options (naming the property), or null.</summary>
     public OptionsProblem? Validate()
@@ -113,6 +115,7 @@ public sealed record TrainOptions
         Compare(nameof(Limit), Limit, other.Limit);
         Compare(nameof(EmaDecay), EmaDecay, other.EmaDecay);
         Compare(nameof(TestTimeFlip), TestTimeFlip, other.TestTimeFlip);
+        Compare(nameof(Precision), Precision, other.Precision);
         return changes;
     }
 

@@ -10,7 +10,7 @@ namespace TorchSpecs.Training;
 
 /// <summary>What a run is about to do.</summary>
 public sealed record TrainingPlan(string Model, int StartEpoch, int Epochs, long StepsPerEpoch, long TrainImages, long ValidationImages, string? OutputDirectory,
-    string Device = "cpu");
+    string Device = "cpu", TrainingPrecision Precision = TrainingPrecision.Float32);
 
 /// <summary>Progress within an epoch, after each batch.</summary>
 public sealed record BatchProgress(int Epoch, int Epochs, long Step, long Steps, double Loss, double Accuracy, double ImagesPerSecond, double LearningRate, TimeSpan Elapsed,
@@ -81,6 +81,7 @@ public sealed class Trainer
     private string? _resumedFrom;
     private IReadOnlyList<OptionChange> _changes = Array.Empty<OptionChange>();
     private WeightAverage? _average;
+    private readonly MixedPrecision? _mixed;
 
     /// <param name="model">The module to train, in place; it is moved to <paramref name="device"/>.</param>
     /// <param name="options">The run's options.</param>
@@ -92,7 +93,8 @@ public sealed class Trainer
         Device = device ?? torch.CPU;
         _model = model;
         _model.to(Device);
-        _optimizer = CreateOptimizer(_model, options);
+        if (options.Precision == TrainingPrecision.BFloat16) _mixed = new MixedPrecision(_model);
+        _optimizer = CreateOptimizer(_mixed?.Masters ?? _model.parameters(), options);
         if (options.EmaDecay > 0) _average = new WeightAverage(_model, options.EmaDecay);
     }
 
@@ -156,6 +158,7 @@ public sealed class Trainer
             throw new ArgumentException($"{checkpoint}: already trained for {meta.Epoch} epochs; Epochs must be more than {meta.Epoch} to go on");
         Checkpoint.Load(checkpoint, Spec, _model, _optimizer, Checkpoint.Weights.Training, _average?.Shadow);
         _model.to(Device);
+        _mixed?.TakeFromModel();
         if (_average is not null) _average.Updates = meta.AverageUpdates;
         _resumed = meta;
         _resumedFrom = checkpoint;
@@ -253,7 +256,7 @@ public sealed class Trainer
             if (resumed is not null && policy.KeepBest && Checkpoint.RepairBest(policy.Directory) is { } repaired) Observer?.Message(repaired);
         }
         if (steps == 0) steps = (trainCount + options.BatchSize - 1) / options.BatchSize;
-        Observer?.RunStarting(new TrainingPlan(Name, startEpoch, options.Epochs, steps, trainCount, validationCount, policy?.Directory, DeviceSelection.Describe(Device)));
+        Observer?.RunStarting(new TrainingPlan(Name, startEpoch, options.Epochs, steps, trainCount, validationCount, policy?.Directory, DeviceSelection.Describe(Device), options.Precision));
         if (resumed?.Stopped == true) Observer?.Message($"the checkpoint's run had stopped early at epoch {startEpoch}; training on as asked");
         foreach (var c in _changes.Where(c => c.AfterEpoch == startEpoch && resumed is not null)) Observer?.Message($"changed on resume: {c}");
 
@@ -322,6 +325,8 @@ public sealed class Trainer
         double lossSum = 0, lr = 0;
         long correct = 0, seen = 0, step = 0;
         var group = _optimizer.ParamGroups.First();
+        using var compute = _mixed?.Compute();
+        var masters = _mixed?.Named;
         using var prefetch = new Prefetcher(batches, PrefetchBatches);
         while (prefetch.TryNext(out var batch))
         {
@@ -330,12 +335,23 @@ public sealed class Trainer
             using var scope = torch.NewDisposeScope();
             lr = schedule.At(epoch, (double)step / steps);
             group.LearningRate = lr;
-            _optimizer.zero_grad();
-            var logits = _model.call(batch.Images);
+            Tensor logits;
+            if (_mixed is null)
+            {
+                _optimizer.zero_grad();
+                logits = _model.call(batch.Images);
+            }
+            else
+            {
+                _mixed.ZeroGradients();
+                logits = _model.call(MixedPrecision.Input(batch.Images)).to(ScalarType.Float32);
+            }
             var loss = nn.functional.cross_entropy(logits, batch.Labels, label_smoothing: options.LabelSmoothing);
             loss.backward();
+            _mixed?.CopyGradients();
             _optimizer.step();
-            _average?.Update(_model);
+            _mixed?.CopyWeights();
+            _average?.Update(_model, masters);
             step++;
             long b = batch.Size;
             double batchLoss = loss.item<float>();
@@ -371,10 +387,13 @@ public sealed class Trainer
         return (fit, train.Subset(validationIndices, train.Name + " validation"));
     }
 
-    public static TorchSharp.Modules.OptimizerHelper CreateOptimizer(nn.Module<Tensor, Tensor> model, TrainOptions options) => options.Optimizer switch
+    public static TorchSharp.Modules.OptimizerHelper CreateOptimizer(nn.Module<Tensor, Tensor> model, TrainOptions options) =>
+        CreateOptimizer(model.parameters(), options);
+
+    private static TorchSharp.Modules.OptimizerHelper CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainOptions options) => options.Optimizer switch
     {
-        OptimizerKind.Adam => torch.optim.Adam(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay),
-        _ => torch.optim.SGD(model.parameters(), learningRate: options.LearningRate, momentum: options.Momentum,
+        OptimizerKind.Adam => torch.optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay),
+        _ => torch.optim.SGD(parameters, learningRate: options.LearningRate, momentum: options.Momentum,
             weight_decay: options.WeightDecay, nesterov: options.Nesterov && options.Momentum > 0),
     };
 
@@ -497,13 +516,16 @@ internal sealed class WeightAverage
     /// <summary>Steps averaged so far (the decay's warm-up depends on it; saved in checkpoints).</summary>
     public long Updates { get; set; }
 
-    public void Update(nn.Module model)
+    /// <param name="model">The module after its step.</param>
+    /// <param name="weights">The float32 weights by name where the module holds rounded copies (mixed precision), or null.</param>
+    public void Update(nn.Module model, IReadOnlyDictionary<string, Tensor>? weights = null)
     {
         double d = Math.Min(_decay, (1.0 + Updates) / (10.0 + Updates));
         Updates++;
         using var _ = torch.no_grad();
-        foreach (var (key, t) in model.state_dict())
+        foreach (var (key, value) in model.state_dict())
         {
+            var t = weights is not null && weights.TryGetValue(key, out var w) ? w : value;
             var s = Shadow[key];
             if (t.is_floating_point()) s.mul_(d).add_(t, alpha: 1 - d);
             else s.copy_(t);
