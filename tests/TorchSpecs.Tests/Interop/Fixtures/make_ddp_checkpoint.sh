@@ -5,6 +5,7 @@
 #                                    TheFixturesModuleIsTheExportersOutput) for one epoch of --epochs 3
 #                                    on the first 2,048 Fashion-MNIST images (32 steps per rank)
 #   tiny_fashion_ddp_incomplete.pth  the same checkpoint without its 'world_size' entry
+#   tiny_fashion_ddp_step.pth, tiny_fashion_step_*.npy  one SGD step from it in PyTorch (step_from_checkpoint.py)
 # Needs Debian's python3-torch (/usr/bin/torchrun) and dataset-fashion-mnist. Run from anywhere:
 #   tests/TorchSpecs.Tests/Interop/Fixtures/make_ddp_checkpoint.sh
 set -euo pipefail
@@ -25,3 +26,4 @@ del checkpoint["world_size"]
 torch.save(checkpoint, os.path.join(here, "tiny_fashion_ddp_incomplete.pth"))
 print("tiny_fashion_ddp_incomplete.pth: without 'world_size'")
 PY
+/usr/bin/python3 "$here/step_from_checkpoint.py"
