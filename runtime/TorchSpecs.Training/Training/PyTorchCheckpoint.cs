@@ -138,6 +138,8 @@ public sealed class PyTorchCheckpoint : IDisposable
         string Missing(string key, string what) =>
             $"{path}: no '{key}' entry ({what}); the trainer resumes the PyTorch checkpoints scripts/train_ddp.py writes (this one holds: {Keys(root)})";
 
+        if (root.Count > 0 && root.Cast<DictionaryEntry>().All(e => e.Value is Tensor))
+            throw new CheckpointException($"{path}: a state dict (weights only, {root.Count} tensors), not a checkpoint of scripts/train_ddp.py: it has no epochs, options or optimizer state to go on from; load it as weights and start a run instead");
         if (root["format"] is not string format || format != FormatName)
             throw new CheckpointException(root.ContainsKey("format")
                 ? $"{path}: 'format' is {Show(root["format"])}, not '{FormatName}'"
@@ -289,7 +291,11 @@ public sealed class PyTorchCheckpoint : IDisposable
         .Select(v => v is double or int or long ? Convert.ToSingle(v, CultureInfo.InvariantCulture)
             : throw new CheckpointException($"{path}: '{key}' holds {Show(v)}; expected numbers (one per input channel)")).ToArray();
 
-    private static string Keys(Hashtable root) => string.Join(", ", root.Keys.Cast<object>().Select(k => k.ToString()).Order(StringComparer.Ordinal));
+    private static string Keys(Hashtable root)
+    {
+        var keys = root.Keys.Cast<object>().Select(k => k.ToString() ?? "").Order(StringComparer.Ordinal).ToList();
+        return string.Join(", ", keys.Take(12)) + (keys.Count > 12 ? $" and {keys.Count - 12} more" : "");
+    }
 
     private static string Show(object? value) => value is string s ? $"'{s}'" : WeightsFile.Describe(value);
 

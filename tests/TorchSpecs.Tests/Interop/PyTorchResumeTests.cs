@@ -206,6 +206,11 @@ public sealed class PyTorchResumeTests : IDisposable
         e = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(other, TinyAlexNet.Info));
         Assert.StartsWith($"{other}: no 'format' entry ('torchspecs-train-ddp'); the trainer resumes the PyTorch checkpoints scripts/train_ddp.py writes (this one holds: classes, epoch, state_dict)", e.Message);
 
+        // Plain weights (torch.save(model.state_dict())): nothing to go on from.
+        string weights = PythonTool.Fixture("tiny_alexnet.pth");
+        e = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(weights, TinyAlexNet.Info));
+        Assert.StartsWith($"{weights}: a state dict (weights only, 16 tensors), not a checkpoint of scripts/train_ddp.py", e.Message);
+
         e = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(Fixture, TinyQuadrants.Info));
         Assert.Equal($"{Fixture}: a checkpoint of model TinyFashion, not TinyQuadrants", e.Message);
 
