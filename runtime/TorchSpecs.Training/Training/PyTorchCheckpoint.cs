@@ -102,29 +102,41 @@ public sealed class PyTorchCheckpoint : IDisposable
     /// </summary>
     public void LoadInto(nn.Module module, TorchSharp.Modules.OptimizerHelper? optimizer)
     {
+        // Everything is checked before anything is copied: a file that does not fit changes nothing.
+        var buffers = optimizer is TorchSharp.Modules.SGD sgd ? PlanMomentum(module, sgd) : null;
         try { ModelWeights.Load(module, Info, _weights, Path); }
         catch (WeightsMismatchException e) { throw new CheckpointException(e.Message, e); }
-        if (optimizer is not TorchSharp.Modules.SGD sgd) return;
+        foreach (var (slot, buffer, parameter) in buffers ?? new())
+        {
+            slot.momentum_buffer?.Dispose();
+            slot.momentum_buffer = buffer.to(parameter.dtype, parameter.device, copy: true).DetachFromDisposeScope();
+        }
+    }
 
+    private List<(TorchSharp.Modules.SGD.State Slot, Tensor Buffer, Tensor Parameter)> PlanMomentum(nn.Module module, TorchSharp.Modules.SGD sgd)
+    {
         var named = module.named_parameters().ToList();
+        var target = module.state_dict();
         var parameters = sgd.ParamGroups.OfType<TorchSharp.Modules.ParamGroup>().SelectMany(g => g.Parameters).ToList();
         if (parameters.Count != _parameterNames.Count || named.Count != parameters.Count)
             throw new CheckpointException($"{Path}: the optimizer state is for {_parameterNames.Count} parameters; {Info.Name}'s optimizer has {parameters.Count}");
         var state = sgd.state_dict().State;
+        var plan = new List<(TorchSharp.Modules.SGD.State, Tensor, Tensor)>();
         for (int i = 0; i < parameters.Count; i++)
         {
             var (name, parameter) = named[i];
             if (parameter.Handle != parameters[i].Handle)
                 throw new CheckpointException($"{Path}: the optimizer's parameter {i} is not {Info.Name}'s parameter {i} ('{name}'); build the optimizer from module.parameters()");
-            if (!string.Equals(name, _parameterNames[i], StringComparison.Ordinal))
+            // The recorded name as the model knows it (a torch_name maps to its row).
+            string recorded = ModelWeights.ModelKey(_parameterNames[i], Info, target);
+            if (!string.Equals(name, recorded, StringComparison.Ordinal))
                 throw new CheckpointException($"{Path}: momentum buffer {i} is for parameter '{_parameterNames[i]}', but {Info.Name}'s parameter {i} is '{name}'");
             if (_momentum[i] is not { } buffer) continue;
             if (!buffer.shape.SequenceEqual(parameter.shape))
                 throw new CheckpointException($"{Path}: momentum buffer {i} ('{name}') has shape {Shape(buffer.shape)}, the parameter {Shape(parameter.shape)}");
-            var slot = (TorchSharp.Modules.SGD.State)state[i];
-            slot.momentum_buffer?.Dispose();
-            slot.momentum_buffer = buffer.to(parameter.dtype, parameter.device, copy: true).DetachFromDisposeScope();
+            plan.Add(((TorchSharp.Modules.SGD.State)state[i], buffer, parameter));
         }
+        return plan;
     }
 
     public void Dispose()

@@ -143,6 +143,21 @@ public sealed class PyTorchResumeTests : IDisposable
     }
 
     [Fact]
+    public void AnOptimizerThatDoesNotFitIsRefusedBeforeAnyWeightIsCopied()
+    {
+        using var model = TinyFashion.Info.Create();
+        var before = model.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
+        // An SGD over all parameters but the first: buffer i would go to the wrong parameter.
+        using var optimizer = torch.optim.SGD(model.parameters().Skip(1), learningRate: 0.01, momentum: 0.9);
+        using var checkpoint = PyTorchCheckpoint.Read(Fixture, TinyFashion.Info);
+        var e = Assert.Throws<CheckpointException>(() => checkpoint.LoadInto(model, optimizer));
+        Assert.Equal($"{Fixture}: the optimizer state is for 7 parameters; TinyFashion's optimizer has 6", e.Message);
+        foreach (var (key, tensor) in model.state_dict())
+            Assert.True(torch.allclose(tensor, before[key], rtol: 0, atol: 0), $"{key} changed");
+        foreach (var t in before.Values) t.Dispose();
+    }
+
+    [Fact]
     public void TrainResumesItAndTrainsOneMoreEpoch()
     {
         // Real Fashion-MNIST where installed (the checkpoint's --limit 2048 keeps it small), else Fashion-MNIST-format bands.
