@@ -8,11 +8,24 @@ with DistributedDataParallel under torchrun, on the data sets the .NET trainer r
 One process per GPU (NCCL) or, without CUDA, per CPU process (gloo); each rank reads its share of
 the data through a DistributedSampler; gradients are averaged by DDP. Rank 0 evaluates on the
 test set and writes the checkpoint, atomically (a temporary file renamed over the target): a dict
-that TorchSpecs' `predict`, `evaluate` and `convert` read (ModelWeights/WeightsFile):
+that TorchSpecs' `predict`, `evaluate` and `convert` read (ModelWeights/WeightsFile), and that
+`train --resume --from` continues in .NET (TorchSpecs.Training.PyTorchCheckpoint):
 
-    {"state_dict": the module's state_dict (the .NET row names), "classes": [...],
-     "mean": [...], "std": [...] (per-channel input normalization), "epoch": n, "model": "FashionVgg",
-     "dataset": "fashion-mnist", "optimizer": the SGD state, "args": {...}}
+    {"format": "torchspecs-train-ddp", "format_version": 1,
+     "state_dict": the module's state_dict (the .NET row names), "classes": [...],
+     "mean": [...], "std": [...] (per-channel input normalization), "epoch": epochs completed,
+     "steps": optimizer steps per rank, "steps_per_epoch": n, "world_size": ranks,
+     "model": "FashionVgg", "dataset": "fashion-mnist",
+     "optimizer": the SGD state_dict (momentum buffers keyed by index in parameters() order),
+     "param_names": [the names of parameters(), in that order], "args": json of the options,
+     "history": [{"epoch", "lr", "train_loss", "train_accuracy", "seconds", "images_per_second"}, ...],
+     "test_accuracy": ...}
+
+The learning rate follows the .NET trainer's one-cycle schedule per step (linear warm-up from
+lr/25 to lr over the first 30% of --epochs, then cosine down to lr/1e4; LearningRateSchedule.At),
+and SGD has a fixed Nesterov momentum, as in .NET: a run resumed in .NET continues the same curve.
+--max-steps stops early; the schedule still spans --epochs, as a .NET run stopped early would.
+"epoch" counts completed epochs only: an epoch cut short by --max-steps is trained again on resume.
 
 Data: fashion-mnist and mnist (the four IDX files, .gz or not; default folder Debian's
 /usr/share/datasets/fashion-mnist), cifar10 (the binary version: data_batch_1..5.bin, test_batch.bin),
@@ -23,6 +36,7 @@ normalized with the training set's per-channel mean and standard deviation, as t
 import argparse
 import gzip
 import json
+import math
 import os
 import struct
 import time
@@ -102,6 +116,16 @@ def load(args, split, input_shape):
     return x, labels, classes
 
 
+def one_cycle(lr, t):
+    """The .NET trainer's ScheduleKind.OneCycle at the share t of the run (LearningRateSchedule.At)."""
+    t = min(max(t, 0.0), 1.0)
+    warm, start_div, end_div = 0.3, 25.0, 1e4
+    if t < warm:
+        return lr / start_div + (lr - lr / start_div) * t / warm
+    u = (t - warm) / (1 - warm)
+    return lr / end_div + (lr - lr / end_div) * 0.5 * (1 + math.cos(math.pi * u))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--module", required=True, help="the exported .py file")
@@ -146,32 +170,52 @@ def main():
 
     ddp = DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
     optimizer = torch.optim.SGD(ddp.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay, nesterov=True)
-    start_epoch = 0
+    start_epoch, history, steps_before = 0, [], 0
     if args.resume:
         checkpoint = torch.load(args.resume, map_location=device)
         model.load_state_dict(checkpoint["state_dict"], strict=True)
         optimizer.load_state_dict(checkpoint["optimizer"])
         start_epoch = checkpoint["epoch"]
-    total_steps = args.max_steps or (args.epochs - start_epoch) * len(loader)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=max(total_steps, 1))
+        history = list(checkpoint.get("history", []))
+        steps_before = checkpoint.get("steps", 0)
+    per_epoch = len(loader)
+    total_steps = min(args.max_steps, (args.epochs - start_epoch) * per_epoch) if args.max_steps else (args.epochs - start_epoch) * per_epoch
 
     step, clock = 0, time.time()
     epoch = start_epoch
     while epoch < args.epochs and (not args.max_steps or step < args.max_steps):
         sampler.set_epoch(epoch)
         ddp.train()
-        for xb, yb in loader:
+        # loss sum, correct, images of this rank's share of the epoch; summed over the ranks at its end
+        totals, epoch_clock, taken = torch.zeros(3, dtype=torch.float64), time.time(), 0
+        for i, (xb, yb) in enumerate(loader):
+            lr = one_cycle(args.lr, (epoch + i / per_epoch) / args.epochs)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
             xb, yb = xb.to(device), yb.to(device)
-            loss = F.cross_entropy(ddp(xb), yb)
+            logits = ddp(xb)
+            loss = F.cross_entropy(logits, yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            schedule.step()
+            totals += torch.tensor([loss.item() * len(yb), (logits.argmax(1) == yb).sum().item(), len(yb)], dtype=torch.float64)
             step += 1
+            taken += 1
             if rank == 0 and step % 50 == 0:
                 print(f"step {step}/{total_steps}: loss {loss.item():.4f} ({world} ranks, {backend}, {time.time() - clock:.1f} s)", flush=True)
             if args.max_steps and step >= args.max_steps:
                 break
+        dist.all_reduce(totals)
+        if taken < per_epoch:
+            if rank == 0:
+                print(f"epoch {epoch + 1} stopped after {taken} of {per_epoch} steps (--max-steps): not counted as completed", flush=True)
+            break
+        seconds = time.time() - epoch_clock
+        history.append({"epoch": epoch + 1, "lr": lr, "train_loss": totals[0].item() / totals[2].item(),
+                        "train_accuracy": totals[1].item() / totals[2].item(), "seconds": seconds,
+                        "images_per_second": totals[2].item() / seconds})
+        if rank == 0:
+            print(f"epoch {epoch + 1}/{args.epochs}: loss {history[-1]['train_loss']:.4f}, accuracy {history[-1]['train_accuracy']:.4f}, lr {lr:.4g}", flush=True)
         epoch += 1
 
     if rank == 0:
@@ -182,11 +226,19 @@ def main():
             correct = sum((model(tx[i:i + 500].to(device)).argmax(1).cpu() == ty[i:i + 500]).sum().item() for i in range(0, len(ty), 500))
         accuracy = correct / len(ty)
         print(f"test accuracy (PyTorch, rank 0): {accuracy:.4f} after {step} steps per rank on {world} ranks", flush=True)
+        optimizer_state = optimizer.state_dict()
+        for state in optimizer_state["state"].values():
+            for key, value in state.items():
+                if torch.is_tensor(value):
+                    state[key] = value.detach().cpu()
         checkpoint = {
+            "format": "torchspecs-train-ddp", "format_version": 1,
             "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "classes": list(classes), "mean": [float(v) for v in mean], "std": [float(v) for v in std],
-            "epoch": epoch, "model": args.model, "dataset": args.dataset, "optimizer": optimizer.state_dict(),
-            "args": json.dumps(vars(args)), "test_accuracy": accuracy,
+            "epoch": epoch, "steps": steps_before + step, "steps_per_epoch": per_epoch, "world_size": world,
+            "model": args.model, "dataset": args.dataset, "optimizer": optimizer_state,
+            "param_names": [name for name, _ in model.named_parameters()],
+            "args": json.dumps(vars(args)), "history": history, "test_accuracy": accuracy,
         }
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         temp = args.out + ".tmp"

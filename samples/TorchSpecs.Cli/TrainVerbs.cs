@@ -64,7 +64,9 @@ internal static class TrainVerbs
             if (result.GetValue(changeOptions) && resumeFrom is null) throw new BadInputException("--change-options needs --resume");
 
             // On resume, the checkpoint's options, with the flags given on this command line on top.
-            CheckpointMeta? meta = resumeFrom is null ? null : Checkpoint.ReadMeta(resumeFrom);
+            // A PyTorch checkpoint of scripts/train_ddp.py (torchrun) carries the script's options, mapped.
+            bool fromPyTorch = resumeFrom is not null && PyTorchCheckpoint.IsPyTorchFile(resumeFrom);
+            CheckpointMeta? meta = resumeFrom is null ? null : fromPyTorch ? PyTorchCheckpoint.ReadMeta(resumeFrom, info) : Checkpoint.ReadMeta(resumeFrom);
             bool Given(Option o) => meta is null || result.GetResult(o) is { Implicit: false };
             var options = meta?.Options ?? new TrainOptions();
             if (Given(epochs)) options = options with { Epochs = result.GetValue(epochs) };
@@ -119,6 +121,10 @@ internal static class TrainVerbs
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"resuming {meta.Model} from {resumeFrom} after epoch {meta.Epoch} on {DeviceSelection.Describe(target)} (the checkpoint's options and seed {meta.Options.Seed}; --epochs {options.Epochs}") +
                     (changes.Count > 0 ? $"; changed: {string.Join(", ", changes)})" : ")"));
+                if (fromPyTorch)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  a PyTorch checkpoint of scripts/train_ddp.py: weights, SGD momentum buffers, {meta.History.Count} epoch(s) of history and the run's options " +
+                        $"(--batch-size {meta.Options.BatchSize}: the torchrun job's global batch, --validation 0, --lr {meta.Options.LearningRate} as the one-cycle peak)"));
             }
 
             bool test = !result.GetValue(noTest);

@@ -137,8 +137,9 @@ internal static class ModelEmitter
                     w.Line($"{Nn}.init.normal_({weight}, {CodeWriter.Num(l.WeightInit.Mean)}, {CodeWriter.Num(l.WeightInit.Std)});");
                     break;
                 case InitKind.TruncatedNormal:
-                    // Keras' TruncatedNormal redraws values beyond two standard deviations.
-                    w.Line($"{Nn}.init.trunc_normal_({weight}, {CodeWriter.Num(l.WeightInit.Mean)}, {CodeWriter.Num(l.WeightInit.Std)}, " +
+                    // Keras' TruncatedNormal: within two standard deviations. Not nn.init.trunc_normal_:
+                    // TorchSharp 0.107's fills the tensor with the std (see Initializers).
+                    w.Line($"global::TorchSpecs.Initializers.TruncatedNormal_({weight}, {CodeWriter.Num(l.WeightInit.Mean)}, {CodeWriter.Num(l.WeightInit.Std)}, " +
                            $"{CodeWriter.Num(l.WeightInit.Mean - 2 * l.WeightInit.Std)}, {CodeWriter.Num(l.WeightInit.Mean + 2 * l.WeightInit.Std)});");
                     break;
                 case InitKind.He:

@@ -165,13 +165,22 @@ public static class WeightsFile
         return new WeightsContent(WeightsFormat.Safetensors, tensors.Select(t => (t.Key, t.Value)).ToList(), null);
     }
 
-    private static WeightsContent ReadPickle(string path)
+    /// <summary>
+    /// The top-level dict of a PyTorch zip file (<c>torch.save</c>), read by Razorvine.Pickle without
+    /// running any code, its tensors as TorchSharp tensors (the caller disposes them), nested dicts as
+    /// <see cref="Hashtable"/>, lists as <see cref="ArrayList"/>. A pickle that calls anything but
+    /// torch's tensor rebuilders and <c>OrderedDict</c>, a whole pickled model and a top level that is
+    /// not a dict are refused with a <see cref="WeightsFormatException"/> naming the file.
+    /// </summary>
+    public static Hashtable ReadPickleDict(string path)
     {
-        Hashtable root;
+        using (var probe = OpenRead(path))
+            if (Detect(probe, path) != WeightsFormat.PyTorch)
+                throw new WeightsFormatException($"{path}: not a PyTorch file (torch.save writes a zip archive; this one does not start like one)");
         try
         {
             using var stream = File.OpenRead(path);
-            root = PyTorchUnpickler.UnpickleStateDict(stream);
+            return PyTorchUnpickler.UnpickleStateDict(stream);
         }
         catch (InvalidCastException e)
         {
@@ -191,7 +200,11 @@ public static class WeightsFile
         {
             throw new WeightsFormatException($"{path}: not a PyTorch state-dict file that can be read ({e.Message.TrimEnd('.')}); expected the zip that torch.save(model.state_dict(), path) writes", e);
         }
+    }
 
+    private static WeightsContent ReadPickle(string path)
+    {
+        Hashtable root = ReadPickleDict(path);
         if (root.Count == 0) throw new WeightsFormatException($"{path}: the pickle holds an empty dict: no tensors to load");
         IReadOnlyList<string>? classes = null;
         IReadOnlyList<float>? mean = null, std = null;
@@ -240,13 +253,15 @@ public static class WeightsFile
     private static bool AllTensors(Hashtable table) =>
         table.Count > 0 && table.Cast<DictionaryEntry>().All(e => e.Key is string && e.Value is Tensor);
 
-    private static void DisposeAll(object? value)
+    /// <summary>Disposes every tensor in an unpickled value (dicts and lists walked).</summary>
+    internal static void DisposeAll(object? value)
     {
         if (value is Tensor t) t.Dispose();
         else if (value is Hashtable h) foreach (DictionaryEntry e in h) DisposeAll(e.Value);
+        else if (value is IList list) foreach (var item in list) DisposeAll(item);
     }
 
-    private static string Describe(object? value) => value switch
+    internal static string Describe(object? value) => value switch
     {
         null => "None",
         Hashtable => "a dict",

@@ -140,11 +140,15 @@ public sealed class Trainer
     /// best score. <see cref="Options"/> must equal the checkpoint's except Epochs (the total to
     /// reach) and the properties named in <paramref name="allowChanges"/>; any other difference
     /// is a <see cref="ResumeOptionsException"/> naming them. Allowed changes are recorded in the
-    /// checkpoints that follow.
+    /// checkpoints that follow. A PyTorch checkpoint of <c>scripts/train_ddp.py</c> (a torchrun run)
+    /// is read by <see cref="PyTorchCheckpoint"/>, which needs <see cref="Spec"/>.
     /// </summary>
     public CheckpointMeta Resume(string checkpoint, IEnumerable<string>? allowChanges = null)
     {
-        var meta = Checkpoint.ReadMeta(checkpoint);
+        using var pytorch = PyTorchCheckpoint.IsPyTorchFile(checkpoint)
+            ? PyTorchCheckpoint.Read(checkpoint, Spec ?? throw new CheckpointException($"{checkpoint}: a PyTorch checkpoint; resuming from one needs the trainer's Spec, whose rows map its keys"))
+            : null;
+        var meta = pytorch?.Meta ?? Checkpoint.ReadMeta(checkpoint);
         if (Spec is not null) Checkpoint.CheckFits(checkpoint, meta, Spec);
         else if (meta.Model != Name) throw new CheckpointException($"{checkpoint}: a checkpoint of model {meta.Model}, not {Name}");
         var allowed = new HashSet<string>(allowChanges ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase);
@@ -156,7 +160,12 @@ public sealed class Trainer
                 "keep the checkpoint's values, or name them as changes to make on purpose", refused);
         if (meta.Epoch >= Options.Epochs)
             throw new ArgumentException($"{checkpoint}: already trained for {meta.Epoch} epochs; Epochs must be more than {meta.Epoch} to go on");
-        Checkpoint.Load(checkpoint, Spec, _model, _optimizer, Checkpoint.Weights.Training, _average?.Shadow);
+        if (pytorch is null) Checkpoint.Load(checkpoint, Spec, _model, _optimizer, Checkpoint.Weights.Training, _average?.Shadow);
+        else
+        {
+            pytorch.LoadInto(_model, _optimizer);
+            _average?.Reset(_model);   // the file keeps no average: it starts from the loaded weights
+        }
         _model.to(Device);
         _mixed?.TakeFromModel();
         if (_average is not null) _average.Updates = meta.AverageUpdates;
@@ -512,6 +521,13 @@ internal sealed class WeightAverage
     }
 
     public Dictionary<string, Tensor> Shadow { get; }
+
+    /// <summary>Makes the average the model's current weights.</summary>
+    public void Reset(nn.Module model)
+    {
+        using var _ = torch.no_grad();
+        foreach (var (key, t) in model.state_dict()) Shadow[key].copy_(t);
+    }
 
     /// <summary>Steps averaged so far (the decay's warm-up depends on it; saved in checkpoints).</summary>
     public long Updates { get; set; }

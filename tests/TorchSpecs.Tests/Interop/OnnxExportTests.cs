@@ -29,7 +29,7 @@ public sealed class OnnxExportTests : IDisposable
     private static readonly ModelInfo[] Small =
     {
         TestModels.CeilPool.Info, TestModels.KerasSameEven.Info, TestModels.SmallTorchNames.Info, TestModels.TinyQuadrants.Info,
-        TestModels.TinyAlexNet.Info, TestModels.TinyVggBn.Info, TestModels.TinyOnnxMix.Info, TestModels.GlobalPoolHead.Info, TestModels.CeilPadPool.Info, FashionVgg.Info,
+        TestModels.TinyAlexNet.Info, TestModels.TinyVggBn.Info, TestModels.TinyOnnxMix.Info, TestModels.GlobalPoolHead.Info, TestModels.CeilPadPool.Info, TestModels.TinyFashion.Info, FashionVgg.Info,
     };
 
     [Theory]

@@ -11,7 +11,8 @@ namespace TorchSpecs.Tests.Interop;
 /// <summary>
 /// The exported FashionVgg trained by PyTorch under torchrun (2 processes, gloo, DDP with a
 /// DistributedSampler) on a Fashion-MNIST subset; rank 0's checkpoint loads in .NET, where
-/// `evaluate` gives well above chance and `predict` reads its class names. Needs /usr/bin/torchrun
+/// `evaluate` gives well above chance, `predict` reads its class names and `train --resume --from`
+/// trains one more epoch from it. Needs /usr/bin/torchrun
 /// with PyTorch and Debian's dataset-fashion-mnist; skipped otherwise. About a minute on 2 cores.
 /// </summary>
 [Collection(SerialCollection.Name)]
@@ -59,6 +60,16 @@ public sealed class TorchrunTests : IDisposable
         (code, output, error) = CliRunner.Run(PredictVerb.Create(new[] { FashionVgg.Info }), "FashionVgg", "--weights", checkpoint, "--input", input, "--top", "10");
         Assert.True(code == 0, error);
         Assert.Contains("Ankle boot", output);
+
+        // One epoch of 62 steps per rank (--limit 8000, --epochs 1): .NET goes on to epoch 2.
+        (code, output, error) = CliRunner.Run(TrainVerbs.Train(new[] { FashionVgg.Info }), "FashionVgg", "--resume", "--from", checkpoint, "--epochs", "2",
+            "--out", _dir.File("net"), "--no-test");
+        Assert.True(code == 0, error + output);
+        Assert.Contains($"resuming FashionVgg from {checkpoint} after epoch 1", output);
+        var last = TorchSpecs.Training.Checkpoint.ReadMeta(Path.Combine(_dir.File("net"), TorchSpecs.Training.CheckpointPolicy.LastFile));
+        Assert.Equal(2, last.Epoch);
+        Assert.Equal(new[] { 1, 2 }, last.History.Select(r => r.Epoch));
+        Assert.Equal(128, last.Options.BatchSize);   // 2 ranks x 64
     }
 
     private static int FreePort()

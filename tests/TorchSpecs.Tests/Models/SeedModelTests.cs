@@ -86,9 +86,28 @@ public class SeedModelTests
         Assert.InRange(std, 0.0095, 0.0105);
 
         using var keras = new AlexNetKerasBN();
-        // truncated normal: nothing beyond two standard deviations.
-        Assert.True(keras.Fc6.weight!.abs().max().item<float>() <= 0.02f + 1e-6f);
+        // truncated normal: nothing beyond two standard deviations, and spread as a normal cut there
+        // (std 0.88 of the untruncated one); TorchSharp's own trunc_normal_ made every value 0.01.
+        var fc6 = keras.Fc6.weight!;
+        Assert.True(fc6.abs().max().item<float>() <= 0.02f + 1e-6f);
+        Assert.InRange(fc6.std().item<float>(), 0.0086, 0.0090);
+        Assert.InRange(fc6.mean().item<float>(), -2e-4, 2e-4);
+        Assert.True(fc6.min().item<float>() < -0.019f && fc6.max().item<float>() > 0.019f);
         Assert.Equal(1f, keras.Fc6.bias!.mean().item<float>());
+    }
+
+    [Fact]
+    public void TruncatedNormalHasTheMeanSpreadAndBoundsOfANormalCutAtTheBounds()
+    {
+        torch.manual_seed(3);
+        using var t = torch.empty(200_000);
+        TorchSpecs.Initializers.TruncatedNormal_(t, 3.0, 2.0, 1.0, 5.0);
+        // A normal N(3, 2) cut at one standard deviation each side: mean 3, std 2 * 0.5396 = 1.0791.
+        Assert.InRange(t.mean().item<float>(), 2.99, 3.01);
+        Assert.InRange(t.std().item<float>(), 1.069, 1.089);
+        Assert.True(t.min().item<float>() >= 1f && t.max().item<float>() <= 5f);
+        Assert.True(t.min().item<float>() < 1.01f && t.max().item<float>() > 4.99f);
+        Assert.Throws<ArgumentOutOfRangeException>(() => TorchSpecs.Initializers.TruncatedNormal_(t, 0, 0, -1, 1));
     }
 
     [Fact]

@@ -145,7 +145,7 @@ public class CheckpointSafetyTests
     private static string Cli => Path.Combine(AppContext.BaseDirectory, "torchspecs.dll");
 
     /// <summary>Tiny Fashion-MNIST files: 28x28 images whose class is which of 10 bands is bright.</summary>
-    private static void WriteBands(string dir, int train = 96, int test = 20)
+    internal static void WriteBands(string dir, int train = 96, int test = 20)
     {
         Directory.CreateDirectory(dir);
         void Write(string images, string labels, int count, int seed)
