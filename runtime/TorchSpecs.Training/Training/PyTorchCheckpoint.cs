@@ -32,33 +32,21 @@ public sealed class PyTorchCheckpoint : IDisposable
     /// <summary>The <c>format_version</c> this reader reads.</summary>
     public const int FormatVersion = 1;
 
-    private readonly WeightsContent _weights;
-    private readonly IReadOnlyList<Tensor?> _momentum;
-    private readonly IReadOnlyList<string> _parameterNames;
+    private WeightsContent Weights { get; init; } = null!;
+    private IReadOnlyList<Tensor?> Momentum { get; init; } = Array.Empty<Tensor?>();
+    private IReadOnlyList<string> ParameterNames { get; init; } = Array.Empty<string>();
 
-    private PyTorchCheckpoint(string path, ModelInfo info, CheckpointMeta meta, WeightsContent weights, IReadOnlyList<string> parameterNames,
-        IReadOnlyList<Tensor?> momentum, int worldSize, long steps, int stepsPerEpoch)
-    {
-        Path = path;
-        Info = info;
-        Meta = meta;
-        _weights = weights;
-        _parameterNames = parameterNames;
-        _momentum = momentum;
-        WorldSize = worldSize;
-        Steps = steps;
-        StepsPerEpoch = stepsPerEpoch;
-    }
+    private PyTorchCheckpoint() { }
 
-    public string Path { get; }
-    public ModelInfo Info { get; }
+    public string Path { get; private init; } = "";
+    public ModelInfo Info { get; private init; } = null!;
     /// <summary>What the .NET trainer takes from the file, as its own checkpoints say it (<see cref="CheckpointMeta.Spec"/> is null: the file records no layer table; the weights' shapes are checked instead).</summary>
-    public CheckpointMeta Meta { get; }
+    public CheckpointMeta Meta { get; private init; } = null!;
     /// <summary>The torchrun job's processes (the global batch is the per-rank batch times this).</summary>
-    public int WorldSize { get; }
+    public int WorldSize { get; private init; }
     /// <summary>Optimizer steps each rank took, including steps of an epoch cut short (which <see cref="CheckpointMeta.Epoch"/> does not count).</summary>
-    public long Steps { get; }
-    public int StepsPerEpoch { get; }
+    public long Steps { get; private init; }
+    public int StepsPerEpoch { get; private init; }
 
     /// <summary>True when the file is a PyTorch zip (<c>torch.save</c>), not a TorchSpecs checkpoint.</summary>
     public static bool IsPyTorchFile(string path)
@@ -104,7 +92,7 @@ public sealed class PyTorchCheckpoint : IDisposable
     {
         // Everything is checked before anything is copied: a file that does not fit changes nothing.
         var buffers = optimizer is TorchSharp.Modules.SGD sgd ? PlanMomentum(module, sgd) : null;
-        try { ModelWeights.Load(module, Info, _weights, Path); }
+        try { ModelWeights.Load(module, Info, Weights, Path); }
         catch (WeightsMismatchException e) { throw new CheckpointException(e.Message, e); }
         foreach (var (slot, buffer, parameter) in buffers ?? new())
         {
@@ -118,8 +106,8 @@ public sealed class PyTorchCheckpoint : IDisposable
         var named = module.named_parameters().ToList();
         var target = module.state_dict();
         var parameters = sgd.ParamGroups.OfType<TorchSharp.Modules.ParamGroup>().SelectMany(g => g.Parameters).ToList();
-        if (parameters.Count != _parameterNames.Count || named.Count != parameters.Count)
-            throw new CheckpointException($"{Path}: the optimizer state is for {_parameterNames.Count} parameters; {Info.Name}'s optimizer has {parameters.Count}");
+        if (parameters.Count != ParameterNames.Count || named.Count != parameters.Count)
+            throw new CheckpointException($"{Path}: the optimizer state is for {ParameterNames.Count} parameters; {Info.Name}'s optimizer has {parameters.Count}");
         var state = sgd.state_dict().State;
         var plan = new List<(TorchSharp.Modules.SGD.State, Tensor, Tensor)>();
         for (int i = 0; i < parameters.Count; i++)
@@ -128,10 +116,10 @@ public sealed class PyTorchCheckpoint : IDisposable
             if (parameter.Handle != parameters[i].Handle)
                 throw new CheckpointException($"{Path}: the optimizer's parameter {i} is not {Info.Name}'s parameter {i} ('{name}'); build the optimizer from module.parameters()");
             // The recorded name as the model knows it (a torch_name maps to its row).
-            string recorded = ModelWeights.ModelKey(_parameterNames[i], Info, target);
+            string recorded = ModelWeights.ModelKey(ParameterNames[i], Info, target);
             if (!string.Equals(name, recorded, StringComparison.Ordinal))
-                throw new CheckpointException($"{Path}: momentum buffer {i} is for parameter '{_parameterNames[i]}', but {Info.Name}'s parameter {i} is '{name}'");
-            if (_momentum[i] is not { } buffer) continue;
+                throw new CheckpointException($"{Path}: momentum buffer {i} is for parameter '{ParameterNames[i]}', but {Info.Name}'s parameter {i} is '{name}'");
+            if (Momentum[i] is not { } buffer) continue;
             if (!buffer.shape.SequenceEqual(parameter.shape))
                 throw new CheckpointException($"{Path}: momentum buffer {i} ('{name}') has shape {Shape(buffer.shape)}, the parameter {Shape(parameter.shape)}");
             plan.Add(((TorchSharp.Modules.SGD.State)state[i], buffer, parameter));
@@ -141,8 +129,8 @@ public sealed class PyTorchCheckpoint : IDisposable
 
     public void Dispose()
     {
-        _weights.Dispose();
-        foreach (var t in _momentum) t?.Dispose();
+        Weights.Dispose();
+        foreach (var t in Momentum) t?.Dispose();
     }
 
     private static PyTorchCheckpoint Parse(string path, ModelInfo info, Hashtable root)
@@ -268,7 +256,11 @@ public sealed class PyTorchCheckpoint : IDisposable
         // Any other tensor in the file (none in the script's) is not needed.
         var kept = new HashSet<Tensor>(tensors.Select(t => t.t).Concat(momentum.OfType<Tensor>()), ReferenceEqualityComparer.Instance);
         DisposeOthers(root, kept);
-        return new PyTorchCheckpoint(path, info, meta, new WeightsContent(WeightsFormat.PyTorch, tensors, classes, mean, std, dataSet), names, momentum, world, steps, perEpoch);
+        return new PyTorchCheckpoint
+        {
+            Path = path, Info = info, Meta = meta, Weights = new WeightsContent(WeightsFormat.PyTorch, tensors, classes, mean, std, dataSet),
+            ParameterNames = names, Momentum = momentum, WorldSize = world, Steps = steps, StepsPerEpoch = perEpoch,
+        };
     }
 
     private static void DisposeOthers(object? value, HashSet<Tensor> kept)
