@@ -399,7 +399,8 @@ public sealed class Trainer
     public static TorchSharp.Modules.OptimizerHelper CreateOptimizer(nn.Module<Tensor, Tensor> model, TrainOptions options) =>
         CreateOptimizer(model.parameters(), options);
 
-    private static TorchSharp.Modules.OptimizerHelper CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainOptions options) => options.Optimizer switch
+    /// <summary>The optimizer the trainer uses for these options, over <paramref name="parameters"/> (with mixed precision: the masters).</summary>
+    public static TorchSharp.Modules.OptimizerHelper CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainOptions options) => options.Optimizer switch
     {
         OptimizerKind.Adam => torch.optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay),
         _ => torch.optim.SGD(parameters, learningRate: options.LearningRate, momentum: options.Momentum,
