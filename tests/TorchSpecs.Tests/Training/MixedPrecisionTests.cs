@@ -1,4 +1,3 @@
-using TorchSharp;
 using TorchSpecs.Data;
 using TorchSpecs.Tests.TestModels;
 using TorchSpecs.Training;
@@ -44,12 +43,12 @@ public class MixedPrecisionTests
     public void Frozen_parameters_stay_as_they_are()
     {
         using var data = SyntheticData.Quadrants(128, seed: 3);
-        torch.manual_seed(5);
+        manual_seed(5);
         using var model = TinyQuadrants.Info.Create();
         var conv = model.named_parameters().Single(p => p.name == "conv1.weight").parameter;
         conv.requires_grad = false;
         using var before = conv.detach().clone();
-        new Trainer(model, Mixed with { Epochs = 1 }, torch.CPU) { Spec = TinyQuadrants.Info }.Fit(data);
+        new Trainer(model, Mixed with { Epochs = 1 }, CPU) { Spec = TinyQuadrants.Info }.Fit(data);
 
         Assert.True(model.state_dict()["conv1.weight"].eq(before).all().item<bool>(), "a frozen weight moved (weight decay or a rounding copy touched it)");
         Assert.False(model.named_parameters().Single(p => p.name == "conv1.weight").parameter.requires_grad, "training unfroze conv1.weight");
@@ -91,13 +90,13 @@ public class MixedPrecisionTests
     [Fact]
     public void A_loop_of_ones_own_trains_through_the_masters_and_ends_in_float32()
     {
-        torch.manual_seed(7);
+        manual_seed(7);
         using var model = TinyQuadrants.Info.Create();
         using var data = SyntheticData.Quadrants(64, seed: 4);
         using var x = data.RawImages.to(ScalarType.Float32).div(255).sub(0.5);
         var y = data.Labels;
         using var mixed = new MixedPrecision(model);
-        var sgd = torch.optim.SGD(mixed.Masters, learningRate: 0.1, momentum: 0.9);
+        var sgd = optim.SGD(mixed.Masters, learningRate: 0.1, momentum: 0.9);
         var losses = new List<float>();
         using (mixed.Compute())
         {
@@ -105,7 +104,7 @@ public class MixedPrecisionTests
             Assert.Equal(ScalarType.Float32, model.named_parameters().Single(p => p.name == "bn1.weight").parameter.dtype);
             for (int step = 0; step < 20; step++)
             {
-                using var scope = torch.NewDisposeScope();
+                using var scope = NewDisposeScope();
                 mixed.ZeroGradients();
                 var loss = nn.functional.cross_entropy(model.call(MixedPrecision.Input(x)).to(ScalarType.Float32), y);
                 loss.backward();
@@ -124,7 +123,7 @@ public class MixedPrecisionTests
 
     private static Dictionary<string, Tensor> TinyFresh()
     {
-        torch.manual_seed(5);
+        manual_seed(5);
         using var fresh = TinyQuadrants.Info.Create();
         return fresh.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
     }
