@@ -113,7 +113,9 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
 
     /// <summary>
     /// Infers a resolved spec. A shape problem in a row the spec inherits (its place is in the
-    /// base's file) is reported at this spec's base: line, since this spec's changes caused it.
+    /// base's file) is reported in this spec, whose changes caused it: at this spec's input: when
+    /// it states one and no row it writes comes before the failing row (then only the input can
+    /// have caused it), else at its base: line.
     /// </summary>
     internal static InferenceResult Infer(ResolvedSpec resolved)
     {
@@ -121,9 +123,17 @@ public sealed class TorchSpecsGenerator : IIncrementalGenerator
         if (resolved.BaseLocation is null || result.Diagnostics.All(d => d.Location.FilePath == result.FilePath)) return result;
         // A row this spec changes is reported at that row (its name), even where the problem is
         // at a key it inherits, such as the base's documented output.
-        var changedRows = resolved.Parsed.Spec?.Layers.Where(l => l.Location.FilePath == result.FilePath).ToList() ?? new List<LayerSpec>();
-        LocationInfo Relocate(LocationInfo at) =>
-            changedRows.FirstOrDefault(l => at == l.OutputLocation)?.Location ?? resolved.BaseLocation;
+        var layers = resolved.Parsed.Spec?.Layers.ToList() ?? new List<LayerSpec>();
+        var changedRows = layers.Where(l => l.Location.FilePath == result.FilePath).ToList();
+        int firstChanged = layers.FindIndex(l => l.Location.FilePath == result.FilePath);
+        var input = resolved.Parsed.Spec?.InputLocation;
+        LocationInfo Relocate(LocationInfo at)
+        {
+            if (changedRows.FirstOrDefault(l => at == l.OutputLocation) is { } changed) return changed.Location;
+            int row = layers.FindIndex(l => at == l.Location || at == l.OutputLocation);
+            bool onlyTheInputComesBefore = row >= 0 && (firstChanged < 0 || firstChanged > row);
+            return input is not null && onlyTheInputComesBefore ? input : resolved.BaseLocation;
+        }
         return result with
         {
             Diagnostics = result.Diagnostics

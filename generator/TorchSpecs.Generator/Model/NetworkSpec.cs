@@ -106,5 +106,10 @@ internal sealed record NetworkSpec
     public string? Description { get; init; }
     public string? Source { get; init; }
     public required Shape Input { get; init; }
+    /// <summary>
+    /// Where a derived spec states its input, when that is its only table-wide change (no
+    /// <c>defaults</c>, no <c>batchnorm</c> rule); null for a plain spec or when the input is inherited.
+    /// </summary>
+    public LocationInfo? InputLocation { get; init; }
     public required EquatableArray<LayerSpec> Layers { get; init; }
 }

@@ -126,6 +126,7 @@ internal sealed partial class SpecParser
         string? model = null, ns = null, description = null, source = null;
         LocationInfo? modelLocation = null;
         Shape? input = null;
+        LocationInfo? inputLocation = null;
         bool emptyReported = false;
         var defaults = new Dictionary<string, YNode>(StringComparer.Ordinal);
         var rows = new List<Draft>();
@@ -157,7 +158,11 @@ internal sealed partial class SpecParser
             source = OptionalString(values, "source") ?? source;
 
             if (values.TryGetValue("input", out var inputNode))
+            {
                 input = ReadShape(inputNode, "input", mustBeMap: true);
+                // Blamed for an inherited row's failure only when no other table-wide change (defaults, batchnorm rule) could be.
+                inputLocation = isSelf && !values.ContainsKey("defaults") && !values.ContainsKey("batchnorm") ? Loc(inputNode) : null;
+            }
             else if (level == 0 && !values.Suggested.Contains("input"))
                 Report(DiagnosticDescriptors.MissingKey, start, "The spec", "input", "the input size as HxWxC, e.g. input: 227x227x3");
 
@@ -228,6 +233,7 @@ internal sealed partial class SpecParser
             Description = description,
             Source = source,
             Input = input.Value,
+            InputLocation = chain.Count > 1 ? inputLocation : null,
             Layers = layers.ToEquatableArray(),
         };
     }

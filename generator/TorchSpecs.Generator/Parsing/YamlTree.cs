@@ -70,7 +70,7 @@ internal static class YamlTree
             return null;
         }
         var scanner = new Scanner(new StringReader(text), skipComments: true);
-        var reader = new Reader(new Parser(scanner), problems);
+        var reader = new Reader(new Parser(scanner), problems, text);
         try
         {
             return reader.ReadStream();
@@ -189,13 +189,37 @@ internal static class YamlTree
     {
         private readonly IParser _parser;
         private readonly List<YamlProblem> _problems;
+        private readonly string _text;
         private readonly Dictionary<string, YNode> _anchors = new();
         private readonly Stack<(char Bracket, TextMark Start, TextMark End)> _flow = new();
 
         /// <summary>The innermost '{' or '[' being read, when the scanner gives up inside one.</summary>
         public (char Bracket, TextMark Start, TextMark End)? OpenFlow => _flow.Count > 0 ? _flow.Peek() : null;
 
-        public Reader(IParser parser, List<YamlProblem> problems) { _parser = parser; _problems = problems; }
+        public Reader(IParser parser, List<YamlProblem> problems, string text) { _parser = parser; _problems = problems; _text = text; }
+
+        /// <summary>
+        /// A mapping entry with no key (<c>: value</c>): YamlDotNet marks the empty key where the
+        /// token before it ended, often the line above; put it on its ':' instead.
+        /// </summary>
+        private YNode EmptyKeyAtItsColon(YNode key, YNode value)
+        {
+            if (key is not YScalar { Value.Length: 0, IsPlain: true } || key.Start.Index != key.End.Index) return key;
+            int i = Math.Min(value.Start.Index, _text.Length) - 1;
+            while (i >= 0 && _text[i] is ' ' or '\t') i--;
+            if (i < 0 || _text[i] != ':' || i < key.Start.Index) return key;
+            int lineStart = _text.LastIndexOf('\n', i) + 1;
+            int line = key.Start.Line + CountNewlines(key.Start.Index, lineStart);
+            var at = new TextMark(i, line, i - lineStart);
+            return new YScalar("", true, at, new TextMark(i + 1, line, i - lineStart + 1));
+        }
+
+        private int CountNewlines(int from, int to)
+        {
+            int n = 0;
+            for (int k = Math.Max(from, 0); k < to && k < _text.Length; k++) if (_text[k] == '\n') n++;
+            return n;
+        }
 
         public YNode? ReadStream()
         {
@@ -282,7 +306,7 @@ internal static class YamlTree
                         if (_parser.Current is null) throw new YamlException("unexpected end of the YAML stream");
                         YNode key = ReadNode(depth + 1);
                         YNode value = ReadNode(depth + 1);
-                        raw.Add((key, value));
+                        raw.Add((EmptyKeyAtItsColon(key, value), value));
                     }
                     if (start.Style == MappingStyle.Flow) JoinUnquotedCalls(raw);
 

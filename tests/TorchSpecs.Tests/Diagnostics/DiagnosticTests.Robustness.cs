@@ -60,6 +60,18 @@ public partial class DiagnosticTests
             "'weight_init' is truncated_normal(1e308, 1e308), but it must be a mean and std that fit a 32-bit float, with mean ± 2·std too (the cut-off)");
     }
 
+    [Theory]
+    [InlineData("model: M\ninput: 8x8x3\n: a description without its key\nlayers:\n  - { name: flatten, type: flatten, output: 192 }\n", 3, 1)]
+    [InlineData("model: M\ninput: 8x8x3\nlayers:\n  - { name: flatten, type: flatten, : 3, output: 192 }\n", 4, 37)]
+    public void TS0004_AnEntryWithoutAKeyIsReportedOnItsColonNotOnTheLineAbove(string yaml, int line, int column)
+    {
+        var diagnostic = Run(yaml).First(d => d.Id == "TS0004");
+        var span = diagnostic.Location.GetLineSpan();
+        Assert.Equal((line, column), (span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1));
+        Assert.Equal(1, span.EndLinePosition.Character - span.StartLinePosition.Character);
+        Assert.StartsWith("Unknown key ''", diagnostic.GetMessage(CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public void TS0009_AnAllLowerCaseModelNameIsRejectedWithItsPascalCaseForm()
     {
