@@ -186,29 +186,19 @@ public class FamilyDiagnosticsTests
         Assert.Contains("Output: global::TorchSpecs.TensorShape.Flat(256)", fixedRun.GeneratedSource(".Derived.g.cs"), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void AnInheritedRowThatCannotWorkOnTheNewInputIsAnErrorThatSaysItIsInherited()
+    [Theory]
+    // Only the new input comes before pool1: the error is at the input.
+    [InlineData("model: Derived\nbase: Small\ninput: 1x1x3\n", "1x1x3")]
+    // conv1, changed here (stride 4), comes before pool1: the input alone is not to blame, the error is at base:.
+    [InlineData("model: Derived\nbase: Small\ninput: 4x4x3\nlayers:\n  - { name: conv1, stride: 4 }\n", "Small")]
+    public void AnInheritedRowThatCannotWorkAfterTheSpecsChangesIsAnErrorThatSaysItIsInherited(string derived, string at)
     {
-        const string derived = "model: Derived\nbase: Small\ninput: 1x1x3\n";
         var run = GeneratorHarness.Run(("specs/small.yaml", Base), ("specs/derived.yaml", derived));
         var error = Only(run, "specs/derived.yaml");
         Assert.Equal("TS0102", error.Id);
-        // Only the new input comes before pool1: the error is at it.
-        Assert.Equal(Find(derived, "1x1x3"), Position(error));
+        Assert.Equal(Find(derived, at), Position(error));
         Assert.Equal("pool1 (inherited from Small) output would be 0x0: the 2 pool is larger than its padded 1x1 input (floor((1 + 0 - 2)/2) + 1 = 0); use a smaller kernel or stride, more padding, or a larger input",
             error.GetMessage());
-    }
-
-    [Fact]
-    public void AnInheritedRowThatFailsAfterARowTheSpecChangesIsReportedAtBase()
-    {
-        // conv1 (changed here, stride 4) comes before the failing pool1: the input alone is not to blame.
-        const string derived = "model: Derived\nbase: Small\ninput: 4x4x3\nlayers:\n  - { name: conv1, stride: 4 }\n";
-        var run = GeneratorHarness.Run(("specs/small.yaml", Base), ("specs/derived.yaml", derived));
-        var error = Only(run, "specs/derived.yaml");
-        Assert.Equal("TS0102", error.Id);
-        Assert.Equal(Find(derived, "Small"), Position(error));
-        Assert.StartsWith("pool1 (inherited from Small) output would be 0x0", error.GetMessage());
     }
 
     [Fact]
