@@ -161,7 +161,8 @@ internal static class ModelBench
 
         // Warm-up: the first calls allocate, pick kernels and fault pages in.
         Matmul(a, b, 1);
-        foreach (var mode in o.Modes) Step(mode, o.Warmup, model, input, loader, optimizer, mixed);
+        var pass = new TrainingStep(model, optimizer, mixed);
+        foreach (var mode in o.Modes) Step(mode, o.Warmup, model, pass, input, loader);
 
         var peak = new List<double>();
         var rates = o.Modes.ToDictionary(m => m, _ => new List<double>());
@@ -173,7 +174,7 @@ internal static class ModelBench
             peak.Add(peakGflops);
             foreach (var mode in o.Modes)
             {
-                var (seconds, wait) = Step(mode, o.Iterations, model, input, loader, optimizer, mixed);
+                var (seconds, wait) = Step(mode, o.Iterations, model, pass, input, loader);
                 double imagesPerSecond = o.Batch * o.Iterations / seconds;
                 rates[mode].Add(imagesPerSecond);
                 ratios[mode].Add(Gflops(mode == "forward" ? macsForward : macsForward + macsBackward, imagesPerSecond) / peakGflops);
@@ -230,8 +231,7 @@ internal static class ModelBench
     }
 
     /// <summary>Runs <paramref name="count"/> batches of one mode; returns the seconds taken and the seconds spent waiting for data.</summary>
-    private static (double Seconds, double Wait) Step(string mode, int count, nn.Module<Tensor, Tensor> model, Tensor input, SyntheticLoader loader, optim.Optimizer optimizer,
-        MixedPrecision? mixed)
+    private static (double Seconds, double Wait) Step(string mode, int count, nn.Module<Tensor, Tensor> model, TrainingStep pass, Tensor input, SyntheticLoader loader)
     {
         double wait = 0;
         var watch = Stopwatch.StartNew();
@@ -242,7 +242,7 @@ internal static class ModelBench
             for (int i = 0; i < count; i++)
             {
                 using var scope = torch.NewDisposeScope();
-                model.call(mixed is null ? input : MixedPrecision.Input(input));
+                pass.Forward(input);
             }
             return (watch.Elapsed.TotalSeconds, 0);
         }
@@ -256,21 +256,9 @@ internal static class ModelBench
             using var batchX = x;
             using var batchY = y;
             using var scope = torch.NewDisposeScope();
-            if (mixed is null)
-            {
-                optimizer.zero_grad();
-                nn.functional.cross_entropy(model.call(x), y).backward();
-                if (mode == "train") optimizer.step();
-            }
-            else
-            {
-                mixed.ZeroGradients();
-                nn.functional.cross_entropy(model.call(MixedPrecision.Input(x)).to(ScalarType.Float32), y).backward();
-                if (mode != "train") continue;
-                mixed.CopyGradients();
-                optimizer.step();
-                mixed.CopyWeights();
-            }
+            pass.ZeroGradients();
+            nn.functional.cross_entropy(pass.Forward(x), y).backward();
+            if (mode == "train") pass.Update();
         }
         return (watch.Elapsed.TotalSeconds, wait);
     }

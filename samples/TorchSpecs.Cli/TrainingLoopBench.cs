@@ -47,18 +47,14 @@ internal static class TrainingLoopBench
             // The loop's own optimizer (Nesterov momentum, weight decay) with a learning rate too small to move the weights.
             using var sgd = Trainer.CreateOptimizer(mixed?.Masters ?? model.parameters(), options with { LearningRate = 1e-12 });
             using var compute = mixed?.Compute();
+            var pass = new TrainingStep(model, sgd, mixed);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             for (int i = 0; i < batches; i++)
             {
                 using var scope = torch.NewDisposeScope();
-                if (mixed is null) sgd.zero_grad();
-                else mixed.ZeroGradients();
-                var logits = mixed is null ? model.call(x) : model.call(MixedPrecision.Input(x)).to(torch.ScalarType.Float32);
-                torch.nn.functional.cross_entropy(logits, y).backward();
-                if (!step) continue;
-                mixed?.CopyGradients();
-                sgd.step();
-                mixed?.CopyWeights();
+                pass.ZeroGradients();
+                torch.nn.functional.cross_entropy(pass.Forward(x), y).backward();
+                if (step) pass.Update();
             }
             return (double)batches * o.Batch / clock.Elapsed.TotalSeconds;
         }

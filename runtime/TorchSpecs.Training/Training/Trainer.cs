@@ -336,6 +336,7 @@ public sealed class Trainer
         var group = _optimizer.ParamGroups.First();
         using var compute = _mixed?.Compute();
         var masters = _mixed?.Named;
+        var pass = new TrainingStep(_model, _optimizer, _mixed);
         using var prefetch = new Prefetcher(batches, PrefetchBatches);
         while (prefetch.TryNext(out var batch))
         {
@@ -344,22 +345,11 @@ public sealed class Trainer
             using var scope = torch.NewDisposeScope();
             lr = schedule.At(epoch, (double)step / steps);
             group.LearningRate = lr;
-            Tensor logits;
-            if (_mixed is null)
-            {
-                _optimizer.zero_grad();
-                logits = _model.call(batch.Images);
-            }
-            else
-            {
-                _mixed.ZeroGradients();
-                logits = _model.call(MixedPrecision.Input(batch.Images)).to(ScalarType.Float32);
-            }
+            pass.ZeroGradients();
+            var logits = pass.Forward(batch.Images);
             var loss = nn.functional.cross_entropy(logits, batch.Labels, label_smoothing: options.LabelSmoothing);
             loss.backward();
-            _mixed?.CopyGradients();
-            _optimizer.step();
-            _mixed?.CopyWeights();
+            pass.Update();
             _average?.Update(_model, masters);
             step++;
             long b = batch.Size;
