@@ -204,21 +204,13 @@ internal static class YamlTree
         /// </summary>
         private YNode EmptyKeyAtItsColon(YNode key, YNode value)
         {
-            if (key is not YScalar { Value.Length: 0, IsPlain: true } || key.Start.Index != key.End.Index) return key;
-            int i = Math.Min(value.Start.Index, _text.Length) - 1;
+            if (key is not YScalar { Value.Length: 0, IsPlain: true } || key.Start.Index != key.End.Index || value.Start.Index > _text.Length) return key;
+            // Back from the value over blanks only: the ':' is on the value's line.
+            int i = value.Start.Index - 1;
             while (i >= 0 && _text[i] is ' ' or '\t') i--;
             if (i < 0 || _text[i] != ':' || i < key.Start.Index) return key;
-            int lineStart = _text.LastIndexOf('\n', i) + 1;
-            int line = key.Start.Line + CountNewlines(key.Start.Index, lineStart);
-            var at = new TextMark(i, line, i - lineStart);
-            return new YScalar("", true, at, new TextMark(i + 1, line, i - lineStart + 1));
-        }
-
-        private int CountNewlines(int from, int to)
-        {
-            int n = 0;
-            for (int k = Math.Max(from, 0); k < to && k < _text.Length; k++) if (_text[k] == '\n') n++;
-            return n;
+            int column = value.Start.Column - (value.Start.Index - i);
+            return new YScalar("", true, new TextMark(i, value.Start.Line, column), new TextMark(i + 1, value.Start.Line, column + 1));
         }
 
         public YNode? ReadStream()
