@@ -38,15 +38,13 @@ public enum TrainingPrecision
 /// <code>
 /// using var mixed = new MixedPrecision(model);
 /// var sgd = torch.optim.SGD(mixed.Masters, learningRate: 0.1, momentum: 0.9);
+/// var step = new TrainingStep(model, sgd, mixed);
 /// using (mixed.Compute())
 ///     foreach (var (x, y) in batches)
 ///     {
-///         mixed.ZeroGradients();
-///         var loss = nn.functional.cross_entropy(model.call(MixedPrecision.Input(x)).to(ScalarType.Float32), y);
-///         loss.backward();
-///         mixed.CopyGradients();
-///         sgd.step();
-///         mixed.CopyWeights();
+///         step.ZeroGradients();
+///         nn.functional.cross_entropy(step.Forward(x), y).backward();
+///         step.Update();   // CopyGradients, sgd.step(), CopyWeights
 ///     }
 /// </code>
 /// </example>

@@ -97,20 +97,20 @@ public class MixedPrecisionTests
         var y = data.Labels;
         using var mixed = new MixedPrecision(model);
         var sgd = optim.SGD(mixed.Masters, learningRate: 0.1, momentum: 0.9);
+        var step = new TrainingStep(model, sgd, mixed);
         var losses = new List<float>();
         using (mixed.Compute())
         {
             Assert.Equal(ScalarType.BFloat16, model.named_parameters().Single(p => p.name == "conv1.weight").parameter.dtype);
             Assert.Equal(ScalarType.Float32, model.named_parameters().Single(p => p.name == "bn1.weight").parameter.dtype);
-            for (int step = 0; step < 20; step++)
+            for (int i = 0; i < 20; i++)
             {
                 using var scope = NewDisposeScope();
-                mixed.ZeroGradients();
-                var loss = nn.functional.cross_entropy(model.call(MixedPrecision.Input(x)).to(ScalarType.Float32), y);
+                step.ZeroGradients();
+                var loss = nn.functional.cross_entropy(step.Forward(x), y);
+                Assert.Equal(ScalarType.Float32, loss.dtype);
                 loss.backward();
-                mixed.CopyGradients();
-                sgd.step();
-                mixed.CopyWeights();
+                step.Update();
                 losses.Add(loss.item<float>());
             }
         }
