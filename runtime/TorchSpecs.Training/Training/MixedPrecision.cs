@@ -62,11 +62,12 @@ public sealed class MixedPrecision : IDisposable
         _names = named.Select(p => p.name).ToArray();
         using var _ = torch.no_grad();
         _masters = named.Select(p => new Parameter(p.parameter.detach().clone(), p.parameter.requires_grad)).ToArray();
-        // The optimizer reads the masters' gradients; give each one a gradient tensor to copy into
-        // (TorchSharp has no gradient setter).
-        using (torch.enable_grad())
-            foreach (var m in _masters.Where(m => m.requires_grad))
-                m.mul(0).sum().backward();
+        // The optimizer reads the masters' gradients; give each one a gradient tensor to copy into.
+        foreach (var m in _masters.Where(m => m.requires_grad))
+        {
+            using var zeros = torch.zeros_like(m);
+            m.grad = zeros;
+        }
     }
 
     /// <summary>The float32 parameters the optimizer updates.</summary>
@@ -95,8 +96,8 @@ public sealed class MixedPrecision : IDisposable
     /// <summary>The batch as the module in compute takes it.</summary>
     public static Tensor Input(Tensor images) => images.to(ScalarType.BFloat16);
 
-    /// <summary>Clears the module's (bfloat16) gradients before a step.</summary>
-    public void ZeroGradients() => _model.zero_grad();
+    /// <summary>Clears the module's (bfloat16) gradients before a step (drops them, as <see cref="TrainingStep.ZeroGradients"/> does).</summary>
+    public void ZeroGradients() => TrainingStep.DropGradients(_compute ?? _model.parameters().ToArray());
 
     /// <summary>The module's bfloat16 gradients into the masters' float32 ones.</summary>
     public void CopyGradients()

@@ -393,8 +393,8 @@ public sealed class Trainer
     public static TorchSharp.Modules.OptimizerHelper CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainOptions options) => options.Optimizer switch
     {
         OptimizerKind.Adam => torch.optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay),
-        _ => torch.optim.SGD(parameters, learningRate: options.LearningRate, momentum: options.Momentum,
-            weight_decay: options.WeightDecay, nesterov: options.Nesterov && options.Momentum > 0),
+        _ => new SGD(parameters, options.LearningRate, options.Momentum,
+            weightDecay: options.WeightDecay, nesterov: options.Nesterov && options.Momentum > 0),
     };
 
     /// <summary>Loss and accuracy of the model on a data set (eval mode, no gradients), on the model's device.</summary>

@@ -13,11 +13,21 @@ namespace TorchSpecs.Training;
 /// <param name="mixed">The float32 masters for a bfloat16 step; null for float32.</param>
 public sealed class TrainingStep(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, MixedPrecision? mixed = null)
 {
-    /// <summary>Clears the gradients the backward pass is about to write.</summary>
+    /// <summary>
+    /// Clears the gradients the backward pass is about to write, by dropping them (PyTorch's
+    /// <c>zero_grad(set_to_none=True)</c>): the backward pass then hands each parameter its
+    /// gradient instead of adding it to a zeroed one, which saves writing and reading every
+    /// gradient once. A parameter the step does not reach has no gradient, and SGD leaves it as it is.
+    /// </summary>
     public void ZeroGradients()
     {
-        if (mixed is null) optimizer.zero_grad();
+        if (mixed is null) DropGradients(optimizer.parameters());
         else mixed.ZeroGradients();
+    }
+
+    internal static void DropGradients(IEnumerable<TorchSharp.Modules.Parameter> parameters)
+    {
+        foreach (var p in parameters) p.grad = null;
     }
 
     /// <summary>The module's float32 logits for a float32 batch.</summary>
