@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -69,16 +70,75 @@ public sealed class BatchTransform
     /// With <paramref name="augmentation"/>, random flips and crops draw from <paramref name="generator"/>
     /// (torch's global generator when it is null; seed it for repeatable runs).
     /// </summary>
+    /// <remarks>
+    /// When the set gives its bytes at the model's size (<see cref="ImageDataSet.ImageBytes"/>),
+    /// fitting, flips and crops move uint8 pixels and one pass turns them into normalized floats;
+    /// otherwise they work on float images. Both give the same numbers.
+    /// </remarks>
     public Tensor Apply(ImageDataSet data, Tensor indices, Augmentation? augmentation = null, Generator? generator = null)
     {
         using var scope = NewDisposeScope();
-        var x = Fit(data, indices, _input, _fit);
-        if (augmentation is { Any: true }) x = Augment(x, augmentation, generator);
-        using var mean = torch.tensor(Normalization.Mean).reshape(1, -1, 1, 1);
-        using var std = torch.tensor(Normalization.Std).reshape(1, -1, 1, 1);
-        x = x.sub(mean).div_(std);
+        Tensor x;
+        if (Fit(data, indices, _input, _fit, bytes: true) is { } pixels)
+        {
+            if (augmentation is { Any: true }) pixels = Augment(pixels, augmentation, generator);
+            x = Normalize(pixels, Normalization);
+        }
+        else
+        {
+            x = Fit(data, indices, _input, _fit);
+            if (augmentation is { Any: true }) x = Augment(x, augmentation, generator);
+            using var mean = torch.tensor(Normalization.Mean).reshape(1, -1, 1, 1);
+            using var std = torch.tensor(Normalization.Std).reshape(1, -1, 1, 1);
+            x = x.sub(mean).div_(std);
+        }
         if (augmentation is { Erasing: > 0 }) x = Erase(x, augmentation.Erasing, generator);
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// uint8 images [B, C, H, W] as float32 (x / 255 − mean) / std per channel, in one pass: the
+    /// same float operations in the same order as converting, dividing by 255, subtracting the
+    /// mean tensor and dividing by the std tensor, so the same numbers.
+    /// </summary>
+    internal static unsafe Tensor Normalize(Tensor pixels, Normalization normalization)
+    {
+        if (pixels.dtype != ScalarType.Byte || pixels.dim() != 4) throw new ArgumentException($"expected uint8 [B, C, H, W] pixels, got {pixels.dtype} [{string.Join(", ", pixels.shape)}]", nameof(pixels));
+        long b = pixels.shape[0], c = pixels.shape[1], plane = pixels.shape[2] * pixels.shape[3];
+        if (c != normalization.Mean.Length) throw new ArgumentException($"normalization has {normalization.Mean.Length} channels, the images {c}", nameof(normalization));
+        using var contiguous = pixels.contiguous();
+        var output = torch.empty(pixels.shape, ScalarType.Float32);
+        byte* from = TensorMemory.Pointer<byte>(contiguous);
+        float* to = TensorMemory.Pointer<float>(output);
+        for (long image = 0; image < b; image++)
+            for (int channel = 0; channel < c; channel++)
+            {
+                long offset = (image * c + channel) * plane;
+                NormalizePlane(from + offset, to + offset, plane, normalization.Mean[channel], normalization.Std[channel]);
+            }
+        return output;
+    }
+
+    private static unsafe void NormalizePlane(byte* from, float* to, long n, float mean, float std)
+    {
+        long i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var scale = Vector128.Create(255f);
+            var m = Vector128.Create(mean);
+            var s = Vector128.Create(std);
+            for (; i <= n - 16; i += 16)
+            {
+                var (low, high) = Vector128.Widen(Vector128.Load(from + i));
+                var (a, bb) = Vector128.Widen(low);
+                var (cc, d) = Vector128.Widen(high);
+                ((Vector128.ConvertToSingle(a.AsInt32()) / scale - m) / s).Store(to + i);
+                ((Vector128.ConvertToSingle(bb.AsInt32()) / scale - m) / s).Store(to + i + 4);
+                ((Vector128.ConvertToSingle(cc.AsInt32()) / scale - m) / s).Store(to + i + 8);
+                ((Vector128.ConvertToSingle(d.AsInt32()) / scale - m) / s).Store(to + i + 12);
+            }
+        }
+        for (; i < n; i++) to[i] = (from[i] / 255f - mean) / std;
     }
 
     /// <summary>
@@ -107,22 +167,33 @@ public sealed class BatchTransform
             std.to_type(ScalarType.Float32).data<float>().ToArray());
     }
 
-    internal static Tensor Fit(ImageDataSet data, Tensor indices, TensorShape input, FitMode fit)
+    internal static Tensor Fit(ImageDataSet data, Tensor indices, TensorShape input, FitMode fit) => Fit(data, indices, input, fit, bytes: false)!;
+
+    /// <summary>
+    /// The images fitted to the model input: float in [0, 1], or with <paramref name="bytes"/>
+    /// uint8, or null when the set cannot give bytes at the size needed or the channels need a
+    /// float conversion (RGB to luminance).
+    /// </summary>
+    private static Tensor? Fit(ImageDataSet data, Tensor indices, TensorShape input, FitMode fit, bool bytes)
     {
-        Tensor x;
+        long have = data.Channels, want = input.Channels;
+        if (bytes && have != want && have != 1) return null;
+        Tensor? Read(long height, long width) => bytes ? data.ImageBytes(indices, height, width) : data.Images(indices, height, width);
+        Tensor? x;
         var size = data.ImageSize;
         if (fit == FitMode.Pad && size is { } s && s.Height <= input.Height && s.Width <= input.Width)
         {
-            x = data.Images(indices, s.Height, s.Width);
+            x = Read(s.Height, s.Width);
             long top = (input.Height - s.Height) / 2, left = (input.Width - s.Width) / 2;
-            if (top > 0 || left > 0 || s.Height < input.Height || s.Width < input.Width)
+            if (x is not null && (top > 0 || left > 0 || s.Height < input.Height || s.Width < input.Width))
                 x = nn.functional.pad(x, new[] { left, input.Width - s.Width - left, top, input.Height - s.Height - top });
         }
         else
         {
-            x = data.Images(indices, input.Height, input.Width);
+            x = Read(input.Height, input.Width);
         }
-        long have = x.shape[1], want = input.Channels;
+        if (x is null) return null;
+        have = x.shape[1];
         if (have == want) return x;
         if (have == 1) return x.expand(-1, want, -1, -1).contiguous();
         if (have == 3 && want == 1)

@@ -46,6 +46,15 @@ public abstract class ImageDataSet : IDisposable
     /// </summary>
     public abstract Tensor Images(Tensor indices, long height, long width);
 
+    /// <summary>
+    /// The images at <paramref name="indices"/> as their stored bytes, uint8 [B, C, height, width]
+    /// (contiguous), or null when the set cannot give bytes at that size (it then resizes in
+    /// float: <see cref="Images(Tensor, long, long)"/>). <see cref="BatchTransform"/> prefers the
+    /// bytes: flips and crops move a quarter of the memory, and one pass turns them into the
+    /// normalized float batch.
+    /// </summary>
+    public virtual Tensor? ImageBytes(Tensor indices, long height, long width) => null;
+
     /// <summary>The images at their own size; only for data sets with a fixed <see cref="ImageSize"/>.</summary>
     public Tensor Images(Tensor indices)
     {
@@ -107,6 +116,9 @@ public sealed class TensorImageDataSet : ImageDataSet
         return Resize(batch, height, width).MoveToOuterDisposeScope();
     }
 
+    public override Tensor? ImageBytes(Tensor indices, long height, long width) =>
+        _images.shape[2] == height && _images.shape[3] == width ? _images.index_select(0, indices) : null;
+
     protected override void Dispose(bool disposing)
     {
         if (!disposing) return;
@@ -141,6 +153,12 @@ internal sealed class SubsetDataSet : ImageDataSet
     {
         using var mapped = _indices.index_select(0, indices);
         return _source.Images(mapped, height, width);
+    }
+
+    public override Tensor? ImageBytes(Tensor indices, long height, long width)
+    {
+        using var mapped = _indices.index_select(0, indices);
+        return _source.ImageBytes(mapped, height, width);
     }
 
     protected override void Dispose(bool disposing)

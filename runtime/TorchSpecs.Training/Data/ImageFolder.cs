@@ -117,23 +117,44 @@ public sealed class ImageFolder : ImageDataSet
 
     public override Tensor Images(Tensor indices, long height, long width)
     {
+        using var bytes = ImageBytes(indices, height, width);
+        return bytes.to_type(ScalarType.Float32).div_(255f);
+    }
+
+    /// <summary>Every image is decoded (and resized) to the size asked for, so bytes are always there.</summary>
+    public override unsafe Tensor ImageBytes(Tensor indices, long height, long width)
+    {
         long[] picks = indices.data<long>().ToArray();
-        long plane = height * width * 3;
-        var pixels = new byte[picks.Length * plane];
+        long plane = 3 * height * width;
+        var batch = torch.empty(new[] { picks.Length, 3, height, width }, ScalarType.Byte);
+        if (picks.Length == 0) return batch;
+        byte* output = TensorMemory.Pointer<byte>(batch);
         Parallel.For(0, picks.Length, new ParallelOptions { MaxDegreeOfParallelism = _options.Threads }, i =>
         {
             int index = checked((int)picks[i]);
-            if (!_cache.TryGetValue((index, height, width), out var rgb))
+            if (!_cache.TryGetValue((index, height, width), out var planes))
             {
                 // The scans were walked when the set was made; the decoder's own checks still run.
-                rgb = ImageFile.DecodeRgb(_files[index], out _, out _, (int)width, (int)height, walkJpegScans: false);
-                if (_options.Cache) _cache[(index, height, width)] = rgb;
+                planes = Planar(ImageFile.DecodeRgb(_files[index], out _, out _, (int)width, (int)height, walkJpegScans: false));
+                if (_options.Cache) _cache[(index, height, width)] = planes;
             }
-            rgb.AsSpan().CopyTo(pixels.AsSpan(checked((int)(i * plane))));
+            planes.AsSpan().CopyTo(new Span<byte>(output + i * plane, checked((int)plane)));
         });
-        using var scope = NewDisposeScope();
-        var hwc = torch.tensor(pixels, new long[] { picks.Length, height, width, 3 }, ScalarType.Byte);
-        return hwc.permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(255f).MoveToOuterDisposeScope();
+        return batch;
+    }
+
+    /// <summary>Interleaved RGB (H x W x 3) as three planes (3 x H x W), the layout of a batch.</summary>
+    private static byte[] Planar(byte[] rgb)
+    {
+        int pixels = rgb.Length / 3;
+        var planes = new byte[rgb.Length];
+        for (int p = 0, i = 0; p < pixels; p++, i += 3)
+        {
+            planes[p] = rgb[i];
+            planes[pixels + p] = rgb[i + 1];
+            planes[2 * pixels + p] = rgb[i + 2];
+        }
+        return planes;
     }
 
     protected override void Dispose(bool disposing)

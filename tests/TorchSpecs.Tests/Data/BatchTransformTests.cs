@@ -115,4 +115,66 @@ public class BatchTransformTests
         using var none = BatchTransform.Erase(x0, 0, generator);
         Assert.True(none.allclose(x0));
     }
+
+    /// <summary>A set that only gives float images, so the transform takes its float path.</summary>
+    private sealed class FloatOnly(ImageDataSet source) : ImageDataSet
+    {
+        public override string Name => source.Name;
+        public override int Channels => source.Channels;
+        public override (long Height, long Width)? ImageSize => source.ImageSize;
+        public override IReadOnlyList<string> Classes => source.Classes;
+        public override Tensor Labels => source.Labels;
+        public override Tensor Images(Tensor indices, long height, long width) => source.Images(indices, height, width);
+    }
+
+    private static void AssertSameBatch(ImageDataSet set, TensorShape input, FitMode fit, Normalization normalization, Augmentation augmentation)
+    {
+        using var indices = torch.randperm(set.Count, generator: new torch.Generator(2));
+        var transform = new BatchTransform(input, fit, normalization);
+        using var viaBytes = transform.Apply(set, indices, augmentation, new torch.Generator(9));
+        using var floatOnly = new FloatOnly(set);
+        Assert.Null(floatOnly.ImageBytes(indices, input.Height, input.Width));
+        using var viaFloats = transform.Apply(floatOnly, indices, augmentation, new torch.Generator(9));
+        Assert.Equal(viaFloats.shape, viaBytes.shape);
+        using var differ = viaFloats.ne(viaBytes).sum();
+        Assert.Equal(0, differ.item<long>());
+    }
+
+    private static readonly Normalization Rgb = new(new[] { 0.4914f, 0.4822f, 0.4465f }, new[] { 0.247f, 0.243f, 0.261f });
+    private static readonly Augmentation Everything = new(HorizontalFlip: true, CropPadding: 3, Erasing: 0.5);
+
+    [Fact]
+    public void Bytes_and_floats_give_the_same_batch_for_grayscale_padded_into_three_channels()
+    {
+        using var set = Gray(40, 28, 28, (i, y, x) => (byte)((i * 37 + y * 11 + x * 5) % 256));
+        Assert.NotNull(set.ImageBytes(torch.arange(2), 28, 28));
+        AssertSameBatch(set, new TensorShape(32, 32, 3), FitMode.Pad, Rgb, Everything);
+        AssertSameBatch(set, new TensorShape(28, 28, 1), FitMode.Resize, new Normalization(new[] { 0.2860f }, new[] { 0.3530f }), new Augmentation(HorizontalFlip: true));
+    }
+
+    [Fact]
+    public void Bytes_and_floats_give_the_same_batch_for_an_image_folder_resized_by_the_decoder()
+    {
+        using var dir = new TempDirectory();
+        int n = 0;
+        foreach (var (name, w, h) in new[] { ("a", 37, 29), ("a", 64, 48), ("b", 29, 37), ("b", 50, 50) })
+        {
+            Directory.CreateDirectory(Path.Combine(dir.Path, name));
+            File.WriteAllBytes(Path.Combine(dir.Path, name, $"{n++}.jpg"), TestImages.Jpeg(w, h));
+        }
+        using var set = new ImageFolder(dir.Path);
+        // 27x31: planes of 837 pixels, not a multiple of the 16 the conversion takes at a time.
+        AssertSameBatch(set, new TensorShape(27, 31, 3), FitMode.Resize, Rgb, Everything);
+        AssertSameBatch(set, new TensorShape(27, 31, 3), FitMode.Resize, Rgb, Augmentation.None);
+    }
+
+    [Fact]
+    public void A_set_resized_in_float_gives_no_bytes_at_another_size()
+    {
+        using var set = Gray(3, 4, 4, (_, _, _) => 51);
+        using var indices = torch.arange(3);
+        Assert.Null(set.ImageBytes(indices, 8, 8));
+        using var bytes = set.ImageBytes(indices, 4, 4);
+        Assert.Equal(ScalarType.Byte, bytes!.dtype);
+    }
 }
