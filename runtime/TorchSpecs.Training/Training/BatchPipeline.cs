@@ -25,7 +25,9 @@ public readonly record struct Batch(Tensor Images, Tensor Labels) : IDisposable
 /// Runs a batch producer on a background thread, at most <c>capacity</c> batches ahead of the
 /// consumer (bounded memory), so that decoding, resizing, augmenting, normalizing and copying to
 /// the device overlap the training step. The time the consumer waits is measured; an exception
-/// in the producer is rethrown to the consumer.
+/// in the producer is rethrown to the consumer. The worker's tensor operations run on one thread
+/// (as PyTorch's pin-memory thread does): small ones do not need more, and a second OpenMP team
+/// would take cores from the step's.
 /// </summary>
 internal sealed class Prefetcher : IDisposable
 {
@@ -37,15 +39,21 @@ internal sealed class Prefetcher : IDisposable
     public Prefetcher(IEnumerable<Batch> producer, int capacity)
     {
         _ready = new(Math.Max(1, capacity));
-        _thread = new Thread(() => Produce(producer)) { IsBackground = true, Name = "TorchSpecs batch prefetch" };
+        int threads = torch.get_num_threads();
+        _thread = new Thread(() => Produce(producer, threads)) { IsBackground = true, Name = "TorchSpecs batch prefetch" };
         _thread.Start();
     }
 
     /// <summary>Seconds the consumer spent waiting for batches so far.</summary>
     public double WaitSeconds { get; private set; }
 
-    private void Produce(IEnumerable<Batch> producer)
+    /// <param name="producer">The batches.</param>
+    /// <param name="threads">The consumer's thread count, restored at the end.</param>
+    private void Produce(IEnumerable<Batch> producer, int threads)
     {
+        // libtorch's setting is per thread, but it also becomes the default of threads that start
+        // using libtorch later: give that back when the worker ends.
+        torch.set_num_threads(1);
         try
         {
             foreach (var batch in producer)
@@ -65,6 +73,7 @@ internal sealed class Prefetcher : IDisposable
         finally
         {
             _ready.CompleteAdding();
+            torch.set_num_threads(threads);
         }
     }
 
