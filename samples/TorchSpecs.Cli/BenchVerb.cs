@@ -26,7 +26,7 @@ internal static class BenchVerb
         var warmup = new Option<int>("--warmup") { Description = "Warm-up batches per mode before timing.", DefaultValueFactory = _ => 2 };
         var runs = new Option<int>("--runs") { Description = "Timed runs per mode; the median and the spread are over these.", DefaultValueFactory = _ => 5 };
         var iterations = new Option<int>("--iterations") { Description = "Batches per timed run.", DefaultValueFactory = _ => 4 };
-        var modes = new Option<string>("--modes") { Description = "Which measurements, comma-separated: forward, backward (forward+backward), train (forward+backward+SGD step).", DefaultValueFactory = _ => "forward,backward,train" };
+        var modes = new Option<string>("--modes") { Description = "Which measurements, comma-separated: forward, backward (forward+backward), train (forward+backward+the trainer's SGD step).", DefaultValueFactory = _ => "forward,backward,train" };
         var precision = new Option<string>("--precision") { Description = "float32, or bfloat16: the modes in bfloat16 (batch norm in float32); train steps float32 master weights as `train --precision bfloat16` does.", DefaultValueFactory = _ => "float32" };
         var channelsLast = new Option<bool>("--channels-last") { Description = "Feed the input in channels-last (NHWC) memory format." };
         var json = new Option<bool>("--json") { Description = "Print machine-readable results (JSON) instead of the table." };
@@ -155,7 +155,8 @@ internal static class ModelBench
         // bfloat16: the model stays converted for the whole bench; train steps go through float32 masters, as the trainer's do.
         using var mixed = o.Precision == TrainingPrecision.BFloat16 ? new MixedPrecision(model) : null;
         using var compute = mixed?.Compute();
-        using var optimizer = torch.optim.SGD(mixed?.Masters ?? model.parameters(), learningRate: 1e-4, momentum: 0.9);
+        // The trainer's optimizer (SGD with Nesterov momentum and weight decay), with a learning rate too small to move the weights.
+        using var optimizer = Trainer.CreateOptimizer(mixed?.Masters ?? model.parameters(), new TrainOptions { LearningRate = 1e-12 });
 
         progress?.WriteLine($"bench {info.Name}: batch {o.Batch}, {o.Threads} threads, {o.Runs} runs of {o.Iterations} batches after {o.Warmup} warm-up batches per mode ...");
 
@@ -201,7 +202,7 @@ internal static class ModelBench
     {
         "forward" => "forward, eval mode, inference mode",
         "backward" => "forward + cross-entropy + backward, train mode",
-        "train" => "forward + backward + SGD momentum step, train mode",
+        "train" => "forward + backward + the trainer's SGD step (Nesterov momentum, weight decay), train mode",
         _ => mode,
     };
 
