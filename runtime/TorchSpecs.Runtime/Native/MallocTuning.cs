@@ -30,8 +30,8 @@ public static partial class MallocTuning
     /// With the tuning on, the heap is never trimmed, so the free chunks between live buffers stay
     /// resident and a long run's memory creeps up. This hands the free pages back to the system
     /// (glibc's <c>malloc_trim(0)</c>, which also releases free pages inside the heap). The trainer
-    /// calls it once per epoch: rare enough to keep the per-step gain, often enough to keep the
-    /// peak flat. Does nothing when the tuning is not applied.
+    /// calls it at the end of an epoch, at most once a minute: rare enough that faulting the freed
+    /// pages back in costs little, often enough to keep the peak flat. Does nothing when the tuning is not applied.
     /// </summary>
     public static void ReleaseFreeMemory()
     {

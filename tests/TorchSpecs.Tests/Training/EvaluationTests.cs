@@ -39,6 +39,21 @@ public class EvaluationTests
     public void Malloc_tuning_opt_out(string? value, bool optedOut) => Assert.Equal(optedOut, MallocTuning.OptedOut(value));
 
     [Fact]
+    public void Free_memory_is_released_at_most_once_an_interval()
+    {
+        var now = TimeSpan.Zero;
+        var release = new TorchSpecs.Training.MemoryRelease(TimeSpan.FromMinutes(1), () => now);
+        var due = new List<bool>();
+        foreach (int seconds in new[] { 20, 40, 61, 80, 120, 121, 300 })
+        {
+            now = TimeSpan.FromSeconds(seconds);
+            due.Add(release.Due());
+        }
+        // Epochs ending at 20 s and 40 s keep their pages; 61 s releases, and the next is a minute after it.
+        Assert.Equal(new[] { false, false, true, false, false, true, true }, due);
+    }
+
+    [Fact]
     public void Malloc_tuning_applies_on_linux()
     {
         if (!OperatingSystem.IsLinux() || MallocTuning.OptedOut(Environment.GetEnvironmentVariable(MallocTuning.OptOutVariable))) return;
