@@ -96,7 +96,7 @@ public class MixedPrecisionTests
         using var x = data.RawImages.to(ScalarType.Float32).div(255).sub(0.5);
         var y = data.Labels;
         using var mixed = new MixedPrecision(model);
-        var sgd = optim.SGD(mixed.Masters, learningRate: 0.1, momentum: 0.9);
+        var sgd = new TorchSpecs.Training.SGD(mixed.Masters, learningRate: 0.1, momentum: 0.9);
         var step = new TrainingStep(model, sgd, mixed);
         var losses = new List<float>();
         using (mixed.Compute())
