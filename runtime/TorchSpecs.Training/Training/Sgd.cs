@@ -38,29 +38,33 @@ public sealed class SGD : TorchSharp.Modules.SGD
     {
     }
 
-    public override Tensor step(Func<Tensor>? closure = null) =>
-        _step<ParamGroup>(group =>
+    public override Tensor step(Func<Tensor>? closure = null)
+    {
+        // A parameter the loop cannot take (another device or dtype, a strided tensor) sends the
+        // whole step down TorchSharp's own path, which gives the same numbers.
+        if (!_parameter_groups.SelectMany(g => g.Parameters).All(Fusable)) return base.step(closure);
+        return _step<ParamGroup>(group =>
         {
             var options = group.Options;
             var rule = new Rule((float)options.weight_decay!.Value, (float)options.momentum!.Value, (float)(1 - options.dampening!.Value),
                 options.nesterov!.Value, (float)(options.maximize!.Value ? options.LearningRate!.Value : -options.LearningRate!.Value));
             foreach (var param in group.Parameters)
-            {
-                var grad = param.grad;
-                if (grad is null) continue;
-                var state = (State)_state[param.Handle];
-                if (Fusable(param, grad, state.momentum_buffer)) Fused(param, grad, state, rule);
-                else Unfused(param, grad, state, options);
-            }
+                if (param.grad is { } grad) Fused(param, grad, (State)_state[param.Handle], rule);
         }, closure);
+    }
 
     /// <summary>One step's constants, as TorchSharp's kernels see them (float32; <see cref="Alpha"/> is −lr, or +lr to maximize).</summary>
     private readonly record struct Rule(float WeightDecay, float Momentum, float GradientShare, bool Nesterov, float Alpha);
 
-    private static bool Fusable(Tensor param, Tensor grad, Tensor? buffer) =>
-        param.device_type == DeviceType.CPU && param.dtype == ScalarType.Float32 && grad.dtype == ScalarType.Float32 && grad.device_type == DeviceType.CPU
-        && param.is_contiguous() && grad.is_contiguous() && !grad.is_sparse && grad.numel() == param.numel()
-        && (buffer is null || (buffer.device_type == DeviceType.CPU && buffer.dtype == ScalarType.Float32 && buffer.is_contiguous() && buffer.numel() == param.numel()));
+    private bool Fusable(Parameter param)
+    {
+        if (param.grad is not { } grad) return true;
+        var buffer = ((State)_state[param.Handle]).momentum_buffer;
+        return Float32OnCpu(param) && Float32OnCpu(grad) && !grad.is_sparse && grad.numel() == param.numel()
+            && (buffer is null || (Float32OnCpu(buffer) && buffer.numel() == param.numel()));
+
+        static bool Float32OnCpu(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
+    }
 
     private static unsafe void Fused(Parameter param, Tensor grad, State state, Rule rule)
     {
@@ -132,21 +136,5 @@ public sealed class SGD : TorchSharp.Modules.SGD
             }
             p[i] = MathF.FusedMultiplyAdd(d, rule.Alpha, pv);
         }
-    }
-
-    /// <summary>TorchSharp's SGD step for one parameter, tensor by tensor (its scalars in double, as TorchSharp passes them).</summary>
-    private static void Unfused(Parameter param, Tensor grad, State state, Options options)
-    {
-        using var scope = torch.NewDisposeScope();
-        double weightDecay = options.weight_decay!.Value, momentum = options.momentum!.Value, lr = options.LearningRate!.Value;
-        if (weightDecay != 0) grad = grad.add(param, alpha: weightDecay);
-        if (momentum != 0)
-        {
-            var buffer = state.momentum_buffer;
-            if (buffer is null) state.momentum_buffer = buffer = grad.clone().detach().DetachFromDisposeScope();
-            else buffer.mul_(momentum).add_(grad, alpha: 1 - options.dampening!.Value);
-            grad = options.nesterov!.Value ? grad.add(buffer, alpha: momentum) : buffer;
-        }
-        param.add_(grad, alpha: options.maximize!.Value ? lr : -lr);
     }
 }
