@@ -18,6 +18,17 @@ public class SgdTests
 
     private static Parameter[] Copy(Parameter[] ps) => ps.Select(p => new Parameter(p.detach().clone())).ToArray();
 
+    /// <summary>Gives each parameter of both sets the same fresh gradient, drawn from torch's generator.</summary>
+    private static void SameGradients(Parameter[] a, Parameter[] b)
+    {
+        for (int i = 0; i < a.Length; i++)
+        {
+            using var g = torch.randn(a[i].shape, dtype: a[i].dtype);
+            using (var ga = g.clone()) a[i].grad = ga;
+            using (var gb = g.clone()) b[i].grad = gb;
+        }
+    }
+
     private static void AssertSameBits(Tensor expected, Tensor actual, string what)
     {
         using var e = expected.view(-1);
@@ -49,12 +60,7 @@ public class SgdTests
         torch.manual_seed(3);
         for (int step = 0; step < 4; step++)
         {
-            for (int i = 0; i < a.Length; i++)
-            {
-                using var g = torch.randn(a[i].shape);
-                using (var ga = g.clone()) a[i].grad = ga;
-                using (var gb = g.clone()) b[i].grad = gb;
-            }
+            SameGradients(a, b);
             reference.step();
             fused.step();
         }
@@ -76,12 +82,7 @@ public class SgdTests
         torch.manual_seed(3);
         for (int step = 0; step < 3; step++)
         {
-            for (int i = 0; i < a.Length; i++)
-            {
-                using var g = torch.randn(a[i].shape, dtype: ScalarType.Float64);
-                using (var ga = g.clone()) a[i].grad = ga;
-                using (var gb = g.clone()) b[i].grad = gb;
-            }
+            SameGradients(a, b);
             reference.step();
             fused.step();
         }
@@ -96,17 +97,8 @@ public class SgdTests
         var b = Copy(a);
         using var reference = torch.optim.SGD(a, 0.05, 0.9, 0, 5e-4, true);
         using var fused = new TorchSpecs.Training.SGD(b, 0.05, 0.9, 0, 5e-4, true);
-        void Gradients(long seed)
-        {
-            torch.manual_seed(seed);
-            for (int i = 0; i < a.Length; i++)
-            {
-                using var g = torch.randn(a[i].shape);
-                using (var ga = g.clone()) a[i].grad = ga;
-                using (var gb = g.clone()) b[i].grad = gb;
-            }
-        }
-        Gradients(1);
+        torch.manual_seed(1);
+        SameGradients(a, b);
         reference.step();
         fused.step();
         // Swap the states through files, then step again: each must continue the other's momentum.
@@ -114,7 +106,7 @@ public class SgdTests
         fused.save_state_dict(dir.File("fused.bin"));
         reference.load_state_dict(dir.File("fused.bin"));
         fused.load_state_dict(dir.File("reference.bin"));
-        Gradients(2);
+        SameGradients(a, b);
         reference.step();
         fused.step();
         for (int i = 0; i < a.Length; i++) AssertSameBits(a[i], b[i], $"weights of {Sizes[i]} after swapping states");
