@@ -32,7 +32,17 @@ public static class ImageFile
     /// <paramref name="walkJpegScans"/> also walks a JPEG's scans (<see cref="JpegStructure"/>);
     /// files already checked that way when their set was made skip it.
     /// </summary>
-    public static byte[] DecodeRgb(string file, out int width, out int height, int targetWidth = 0, int targetHeight = 0, bool walkJpegScans = true)
+    public static byte[] DecodeRgb(string file, out int width, out int height, int targetWidth = 0, int targetHeight = 0, bool walkJpegScans = true) =>
+        Decode(file, out width, out height, targetWidth, targetHeight, walkJpegScans, ToRgb);
+
+    /// <summary>
+    /// <see cref="DecodeRgb"/>'s pixels as three planes (3 x height x width: red, green, blue),
+    /// the layout of a model's input batch.
+    /// </summary>
+    public static byte[] DecodePlanar(string file, out int width, out int height, int targetWidth = 0, int targetHeight = 0, bool walkJpegScans = true) =>
+        Decode(file, out width, out height, targetWidth, targetHeight, walkJpegScans, ToPlanes);
+
+    private static byte[] Decode(string file, out int width, out int height, int targetWidth, int targetHeight, bool walkJpegScans, Func<SKBitmap, byte[]> layout)
     {
         byte[] bytes = Read(file);
         if (walkJpegScans && bytes is [0xFF, 0xD8, ..] && JpegStructure.Check(bytes) is { } problem)
@@ -58,7 +68,7 @@ public static class ImageFile
             }
             width = source.Width;
             height = source.Height;
-            return ToRgb(source);
+            return layout(source);
         }
         finally
         {
@@ -86,6 +96,29 @@ public static class ImageFile
             }
         }
         return rgb;
+    }
+
+    private static unsafe byte[] ToPlanes(SKBitmap bitmap)
+    {
+        int w = bitmap.Width, h = bitmap.Height, stride = bitmap.RowBytes;
+        long plane = (long)w * h;
+        var planes = new byte[3 * plane];
+        byte* pixels = (byte*)bitmap.GetPixels();
+        fixed (byte* output = planes)
+        {
+            for (int y = 0; y < h; y++)
+            {
+                byte* row = pixels + (long)y * stride;
+                byte* red = output + (long)y * w, green = red + plane, blue = green + plane;
+                for (int x = 0; x < w; x++)
+                {
+                    red[x] = row[4 * x];
+                    green[x] = row[4 * x + 1];
+                    blue[x] = row[4 * x + 2];
+                }
+            }
+        }
+        return planes;
     }
 
     private static byte[] Read(string file)

@@ -135,26 +135,12 @@ public sealed class ImageFolder : ImageDataSet
             if (!_cache.TryGetValue((index, height, width), out var planes))
             {
                 // The scans were walked when the set was made; the decoder's own checks still run.
-                planes = Planar(ImageFile.DecodeRgb(_files[index], out _, out _, (int)width, (int)height, walkJpegScans: false));
+                planes = ImageFile.DecodePlanar(_files[index], out _, out _, (int)width, (int)height, walkJpegScans: false);
                 if (_options.Cache) _cache[(index, height, width)] = planes;
             }
             planes.AsSpan().CopyTo(new Span<byte>(output + i * plane, checked((int)plane)));
         });
         return batch;
-    }
-
-    /// <summary>Interleaved RGB (H x W x 3) as three planes (3 x H x W), the layout of a batch.</summary>
-    private static byte[] Planar(byte[] rgb)
-    {
-        int pixels = rgb.Length / 3;
-        var planes = new byte[rgb.Length];
-        for (int p = 0, i = 0; p < pixels; p++, i += 3)
-        {
-            planes[p] = rgb[i];
-            planes[pixels + p] = rgb[i + 1];
-            planes[2 * pixels + p] = rgb[i + 2];
-        }
-        return planes;
     }
 
     protected override void Dispose(bool disposing)

@@ -65,6 +65,25 @@ public class ImageFolderTests
     }
 
     [Fact]
+    public void The_planar_decode_holds_the_interleaved_decodes_bytes_plane_by_plane()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.File("pattern.jpg");
+        File.WriteAllBytes(file, TestImages.Jpeg(23, 17));
+        foreach (var (w, h) in new[] { (0, 0), (31, 9) })   // the file's own size, and resized
+        {
+            byte[] rgb = ImageFile.DecodeRgb(file, out int width, out int height, w, h);
+            byte[] planes = ImageFile.DecodePlanar(file, out int planarWidth, out int planarHeight, w, h);
+            Assert.Equal((width, height), (planarWidth, planarHeight));
+            int n = width * height;
+            Assert.Equal(3 * n, planes.Length);
+            for (int p = 0; p < n; p++)
+                for (int c = 0; c < 3; c++)
+                    Assert.Equal(rgb[3 * p + c], planes[c * n + p]);
+        }
+    }
+
+    [Fact]
     public void Loads_classes_and_resizes_each_batch()
     {
         using var dir = new TempDirectory();
