@@ -29,6 +29,18 @@ public class SgdTests
         }
     }
 
+    /// <summary>Both optimizers step <paramref name="steps"/> times over the same gradients.</summary>
+    private static void StepBoth(OptimizerHelper reference, Parameter[] a, OptimizerHelper fused, Parameter[] b, int steps)
+    {
+        torch.manual_seed(3);
+        for (int step = 0; step < steps; step++)
+        {
+            SameGradients(a, b);
+            reference.step();
+            fused.step();
+        }
+    }
+
     private static void AssertSameBits(Tensor expected, Tensor actual, string what)
     {
         using var e = expected.view(-1);
@@ -57,13 +69,7 @@ public class SgdTests
         var b = Copy(a);
         using var reference = torch.optim.SGD(a, 0.05, momentum, dampening, weightDecay, nesterov, maximize);
         using var fused = new TorchSpecs.Training.SGD(b, 0.05, momentum, dampening, weightDecay, nesterov, maximize);
-        torch.manual_seed(3);
-        for (int step = 0; step < 4; step++)
-        {
-            SameGradients(a, b);
-            reference.step();
-            fused.step();
-        }
+        StepBoth(reference, a, fused, b, steps: 4);
         for (int i = 0; i < a.Length; i++) AssertSameBits(a[i], b[i], $"weights of {Sizes[i]}");
         var ra = reference.state_dict().State;
         var rb = fused.state_dict().State;
@@ -79,13 +85,7 @@ public class SgdTests
         var b = Copy(a);
         using var reference = torch.optim.SGD(a, 0.05, 0.9, 0, 5e-4, true);
         using var fused = new TorchSpecs.Training.SGD(b, 0.05, 0.9, 0, 5e-4, true);
-        torch.manual_seed(3);
-        for (int step = 0; step < 3; step++)
-        {
-            SameGradients(a, b);
-            reference.step();
-            fused.step();
-        }
+        StepBoth(reference, a, fused, b, steps: 3);
         for (int i = 0; i < a.Length; i++) AssertSameBits(a[i], b[i], $"float64 weights of {Sizes[i]}");
     }
 
